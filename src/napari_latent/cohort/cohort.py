@@ -84,7 +84,7 @@ class Cohort:
         columns: Mapping[str, ColumnInfo] | None = None,
         attrs: Mapping[str, Any] | None = None,
     ) -> Cohort:
-        """An in-memory cohort; ECG leads are reordered to ``LEADS`` and scaled to mV."""
+        """An in-memory cohort; ECG leads are reordered to ``LEADS`` and scaled to mV, dtypes as the schema."""
         leads = tuple(leads)
         if sorted(leads) != sorted(LEADS) or len(leads) != len(LEADS):
             unknown = sorted(set(leads) - set(LEADS))
@@ -105,15 +105,19 @@ class Cohort:
             a = np.asarray(a)
             if a.ndim == 3 and a.shape[1] == len(LEADS):
                 a = a[:, order]
-            return (a * scale).astype(np.float32) if scale != 1.0 else a
+            return a * scale if scale != 1.0 else a
+
+        def cast(name: str, a: np.ndarray | None) -> np.ndarray | None:
+            """The schema's dtype, so in-memory and stored cohorts hold the same bytes."""
+            return None if a is None else np.asarray(a).astype(ARRAYS[name][1], copy=False)
 
         info = {k: (v if isinstance(v, ColumnInfo) else ColumnInfo(**v)) for k, v in (columns or {}).items()}
         return cls(
             subjects=subjects,
-            ecg_median=ecg(ecg_median),
-            mri=np.asarray(mri),
-            ecg_rhythm=ecg(ecg_rhythm),
-            labels=None if labels is None else np.asarray(labels),
+            ecg_median=cast("ecg_median", ecg(ecg_median)),
+            mri=cast("mri", mri),
+            ecg_rhythm=cast("ecg_rhythm", ecg(ecg_rhythm)),
+            labels=cast("labels", labels),
             columns=info,
             attrs=dict(attrs or {}),
         )

@@ -174,7 +174,10 @@ class CohortWriter:
         overwrite: bool = False,
         validate: bool = True,
     ) -> Cohort:
-        """Write the table and attributes, check every subject, and rename the store into place."""
+        """Write the table and attributes, check every subject, and rename the store into place.
+
+        ``validate=False`` skips reading every subject back (and so the stored content hash).
+        """
         import zarr
 
         if self._done:
@@ -195,10 +198,10 @@ class CohortWriter:
         }
         group.attrs[ATTRS_KEY] = meta
         cohort = open_cohort(self.temp_path, validate=True)
-        if validate:
+        if validate:  # every subject written and finite; then the content hash checkpoints refer to
             cohort.validate(deep=True)
-        meta["data_hash"] = cohort.fingerprint()
-        group.attrs[ATTRS_KEY] = meta
+            meta["data_hash"] = cohort.fingerprint()
+            group.attrs[ATTRS_KEY] = meta
         _replace_dir(self.temp_path, self.path, overwrite=overwrite)
         self._done = True
         return open_cohort(self.path)
