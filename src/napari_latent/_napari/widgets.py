@@ -1,0 +1,15 @@
+"""npe2 widget factories (napari injects the viewer)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import napari
+
+
+def subject_browser(napari_viewer: napari.viewer.Viewer):
+    """The cohort subject browser docked in ``napari_viewer``."""
+    from ..widgets.subject_browser import SubjectBrowser
+
+    return SubjectBrowser(napari_viewer)

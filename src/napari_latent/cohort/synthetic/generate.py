@@ -1,0 +1,170 @@
+"""Generate the synthetic demo cohort: subjects in parallel, written straight into a store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..cohort import Cohort, ColumnInfo
+from ..ecg_processing import median_beat
+from ..errors import StoreExistsError
+from ..store import CohortWriter, is_cohort_store, open_cohort, write_subject_arrays
+from .cine import synthesize_cine
+from .ecg import synthesize_ecg
+from .factors import FACTOR_INFO, sample_factors, subject_rng
+
+__all__ = ["generate_subject", "generate_cohort", "demo_cohort", "demo_cache_dir", "GENERATOR_VERSION", "DEMO_SEED", "DEMO_SIZE"]
+
+#: Bumped whenever the generator's output changes, so cached demo stores are rebuilt.
+GENERATOR_VERSION = 1
+DEMO_SEED = 0
+DEMO_SIZE = 1000
+
+Progress = Callable[[int, int], Any]  # (subjects done, total)
+
+
+def subject_id(index: int) -> str:
+    """The id of demo subject ``index``."""
+    return f"D{index:06d}"
+
+
+def generate_subject(seed: int, index: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """One subject's table row and arrays, a pure function of (seed, index)."""
+    f = sample_factors(seed, index)
+    rhythm = synthesize_ecg(f, subject_rng(seed, index, stream=1))
+    cine, labels = synthesize_cine(f, subject_rng(seed, index, stream=2))
+    arrays = {
+        "ecg_rhythm": rhythm,
+        "ecg_median": median_beat(rhythm),
+        "mri": cine,
+        "labels": labels,
+    }
+    return {"subject_id": subject_id(index), **f.as_row()}, arrays
+
+
+def _columns() -> dict[str, ColumnInfo]:
+    info = {"subject_id": ColumnInfo("", "Subject identifier", "id")}
+    info.update({k: ColumnInfo(unit, desc, role) for k, (unit, desc, role) in FACTOR_INFO.items()})
+    return info
+
+
+def _table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    table = pd.DataFrame(rows)
+    return table[[c for c in _columns() if c in table.columns]]
+
+
+def _write_block(store_path: str, seed: int, indices: list[int]) -> list[dict[str, Any]]:
+    rows = []
+    for i in indices:
+        row, arrays = generate_subject(seed, i)
+        write_subject_arrays(store_path, i, arrays)
+        rows.append(row)
+    return rows
+
+
+def generate_cohort(
+    n: int,
+    seed: int = DEMO_SEED,
+    path: str | os.PathLike | None = None,
+    *,
+    workers: int | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Cohort:
+    """Generate ``n`` subjects; in memory when ``path`` is None, else into a new store.
+
+    Writing uses ``workers`` processes (default: all cores), each writing its subjects'
+    chunks directly; the store only appears at ``path`` once every subject is written.
+    ``should_stop`` returning True cancels and leaves nothing behind.
+    """
+    if path is None:
+        rows, blocks = [], {k: [] for k in ("ecg_rhythm", "ecg_median", "mri", "labels")}
+        for i in range(n):
+            if should_stop is not None and should_stop():
+                raise InterruptedError("generation cancelled")
+            row, arrays = generate_subject(seed, i)
+            rows.append(row)
+            for k, a in arrays.items():
+                blocks[k].append(a)
+            if progress is not None:
+                progress(i + 1, n)
+        return Cohort.from_arrays(
+            _table(rows),
+            **{k: np.stack(v) for k, v in blocks.items()},
+            columns=_columns(),
+            attrs=_attrs(seed),
+        )
+
+    workers = workers or os.cpu_count() or 1
+    block = max(1, min(32, n // (4 * workers) or 1))
+    chunks = [list(range(s, min(s + block, n))) for s in range(0, n, block)]
+    rows: list[dict[str, Any]] = []
+    with CohortWriter(path, n, overwrite=overwrite) as writer:
+        if workers == 1:
+            for chunk in chunks:
+                _check_stop(should_stop)
+                rows += _write_block(str(writer.temp_path), seed, chunk)
+                if progress is not None:
+                    progress(len(rows), n)
+        else:
+            import multiprocessing as mp
+
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+                futures = [pool.submit(_write_block, str(writer.temp_path), seed, c) for c in chunks]
+                try:
+                    for fut in futures:
+                        _check_stop(should_stop)
+                        rows += fut.result()
+                        if progress is not None:
+                            progress(len(rows), n)
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+        rows.sort(key=lambda r: r["subject_id"])
+        return writer.commit(_table(rows), columns=_columns(), attrs=_attrs(seed), overwrite=overwrite)
+
+
+def _check_stop(should_stop: Callable[[], bool] | None) -> None:
+    if should_stop is not None and should_stop():
+        raise InterruptedError("generation cancelled")
+
+
+def _attrs(seed: int) -> dict[str, Any]:
+    return {"source": {"generator": "napari_latent.cohort.synthetic", "version": GENERATOR_VERSION, "seed": seed}}
+
+
+def demo_cache_dir() -> Path:
+    """Where generated demo cohorts are cached (``$NAPARI_LATENT_CACHE`` overrides)."""
+    env = os.environ.get("NAPARI_LATENT_CACHE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("napari-latent"))
+
+
+def demo_cohort(
+    n: int = DEMO_SIZE,
+    seed: int = DEMO_SEED,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Cohort:
+    """The demo cohort of ``n`` subjects, generated once and then opened from the cache."""
+    root = Path(cache_dir) if cache_dir is not None else demo_cache_dir()
+    path = root / f"demo-v{GENERATOR_VERSION}-seed{seed}-n{n}.zarr"
+    if is_cohort_store(path):
+        return open_cohort(path)
+    try:
+        return generate_cohort(n, seed, path, progress=progress, workers=workers)
+    except StoreExistsError:  # another process generated it meanwhile
+        return open_cohort(path)
