@@ -37,3 +37,39 @@ def small_cohort() -> Cohort:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Keep generated demo cohorts out of the user's cache; share them within a test session."""
     monkeypatch.setenv("NAPARI_LATENT_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory) -> Cohort:
+    """A 24-subject synthetic demo cohort in a store (generated once per test session)."""
+    from napari_latent.cohort.synthetic import generate_cohort
+
+    return generate_cohort(24, seed=3, path=tmp_path_factory.mktemp("store") / "demo24.zarr", workers=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """An untrained, very small cross-modal VAE (latent_dim 8): fast to run, real interface."""
+    import torch
+
+    from napari_latent.model import build_model
+
+    torch.manual_seed(0)
+    return build_model(
+        {
+            "latent_dim": 8,
+            "ecg_channels": [8, 8],
+            "ecg_decoder_channels": [8],
+            "mri_channels": [8, 8],
+            "mri_decoder_channels": [8, 8],
+            "groups": 4,
+        }
+    ).eval()
+
+
+@pytest.fixture
+def explorer(demo_store, tiny_model):
+    """A fresh Explorer over the demo store with the tiny model, embedded."""
+    from napari_latent.explorer import Explorer
+
+    return Explorer.open(demo_store, tiny_model)

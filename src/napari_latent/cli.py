@@ -22,35 +22,37 @@ def _tqdm_progress(desc: str):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Open napari with the demo cohort in the subject browser."""
+    """Open napari with the demo cohort, the shipped demo model and every view docked."""
     import napari
 
-    from .widgets.subject_browser import SubjectBrowser
+    from .cohort.synthetic import DEMO_SIZE, demo_cohort
+    from .explorer import Explorer
 
-    viewer = napari.Viewer(title="napari-latent demo")
-    browser = SubjectBrowser(viewer)
-    viewer.window.add_dock_widget(browser, name="Cohort subject browser", area="right")
-    browser.open_demo(args.subjects)
+    bar, report = _tqdm_progress("demo cohort")
+    with bar:
+        cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
+    model = args.model or "demo"
+    explorer = Explorer.open(cohort, model)
+    viewer = explorer.show()
+    viewer.title = "napari-latent demo"
+    explorer.focus(0)
     if args.screenshot:
-        _screenshot_when_ready(viewer, browser, Path(args.screenshot))
+        _screenshot_when_ready(viewer, Path(args.screenshot))
     napari.run()
     return 0
 
 
-def _screenshot_when_ready(viewer, browser, path: Path) -> None:
-    """Save a screenshot of the whole window once the first subject is shown, then quit."""
+def _screenshot_when_ready(viewer, path: Path, delay_ms: int = 4000) -> None:
+    """Save a screenshot of the whole window once the views have settled, then quit."""
     from qtpy.QtCore import QTimer
 
-    viewer.window.resize(1600, 1000)
+    viewer.window.resize(1800, 1100)
 
-    def shoot(_subject) -> None:
-        def save() -> None:
-            viewer.screenshot(str(path), canvas_only=False)
-            viewer.close()
+    def save() -> None:
+        viewer.screenshot(str(path), canvas_only=False)
+        viewer.close()
 
-        QTimer.singleShot(1500, save)
-
-    browser.subject_changed.connect(shoot)
+    QTimer.singleShot(delay_ms, save)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -66,12 +68,66 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model on a store and write its checkpoint."""
+    import json
+
+    from .cohort import open_cohort
+    from .model import train
+
+    cohort = open_cohort(args.store)
+    config = json.loads(args.config.read_text()) if args.config else {}
+    flat = {k: v for k, v in (("latent_dim", args.latent_dim), ("architecture", args.architecture)) if v is not None}
+    train_keys = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("device", args.device)) if v is not None}
+    config = {"model": {**config.get("model", {}), **flat}, "train": {**config.get("train", {}), **train_keys}}
+    from tqdm import tqdm
+
+    bar = tqdm(desc="training", unit="step")
+
+    def progress(event: dict) -> None:
+        if event.get("event") == "start":
+            bar.total = event.get("total_steps")
+        elif event.get("event") == "step":
+            bar.n = event["step"]
+            bar.set_postfix(loss=f"{event['loss']:.4f}", refresh=False)
+            bar.refresh()
+        elif event.get("event") == "epoch":
+            bar.write(f"epoch {event['epoch']}: " + ", ".join(f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float)))
+
+    with bar:
+        result = train(cohort, config, args.out, callbacks=progress, resume=args.resume, overwrite=args.overwrite)
+    print(f"{result.status} after {result.step} steps; best validation loss {result.best_val_loss:.4f}; checkpoint {result.checkpoint}")
+    return 0
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    """Embed every subject of a store with a model; write the latents as .npz (no pickle)."""
+    import numpy as np
+
+    from .analysis.embedding import embed_cohort
+    from .cohort import open_cohort
+    from .explorer import resolve_model
+
+    cohort = open_cohort(args.store)
+    model = resolve_model(args.model, cohort)
+    bar, report = _tqdm_progress("embedding")
+    with bar:
+        latents = embed_cohort(cohort, model, batch_size=args.batch_size, progress=report)
+    if args.out:
+        if args.out.exists() and not args.overwrite:
+            raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
+        np.savez(args.out, subject_id=np.asarray(cohort.ids, dtype=str), **latents)
+        print(f"wrote {', '.join(f'{k} {v.shape}' for k, v in latents.items())} to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="napari-latent", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="open napari with the demo cohort")
+    demo = sub.add_parser("demo", help="open napari with the demo cohort, demo model and all views")
     demo.add_argument("--subjects", type=int, default=None, help="demo cohort size (default 1000)")
+    demo.add_argument("--model", default=None, help="checkpoint directory (default: the shipped demo model)")
     demo.add_argument("--screenshot", metavar="PNG", help="save a window screenshot once loaded, then quit")
     demo.set_defaults(func=cmd_demo)
 
@@ -82,6 +138,27 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     gen.add_argument("--overwrite", action="store_true", help="replace an existing store at OUT")
     gen.set_defaults(func=cmd_generate)
+
+    tr = sub.add_parser("train", help="train a model on a cohort store (torchrun for several GPUs)")
+    tr.add_argument("store", type=Path)
+    tr.add_argument("out", type=Path, help="checkpoint directory to create")
+    tr.add_argument("--config", type=Path, help='JSON {"model": {...}, "train": {...}}')
+    tr.add_argument("--architecture", default=None, help="cross_modal_vae, poe_vae, mopoe_vae, unimodal_vae, ...")
+    tr.add_argument("--latent-dim", type=int, default=None)
+    tr.add_argument("--epochs", type=int, default=None)
+    tr.add_argument("--batch-size", type=int, default=None)
+    tr.add_argument("--device", default=None, help="cpu, cuda or auto (default)")
+    tr.add_argument("--resume", action="store_true", help="continue the checkpoint at OUT")
+    tr.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at OUT")
+    tr.set_defaults(func=cmd_train)
+
+    em = sub.add_parser("embed", help="embed every subject of a store (cached in the store)")
+    em.add_argument("store", type=Path)
+    em.add_argument("--model", default="demo", help="checkpoint directory or 'demo'")
+    em.add_argument("--out", type=Path, default=None, help="also write the latents to this .npz")
+    em.add_argument("--batch-size", type=int, default=64)
+    em.add_argument("--overwrite", action="store_true")
+    em.set_defaults(func=cmd_embed)
     return parser
 
 
@@ -93,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:  # CohortError is a ValueError: a clear message, no traceback
         print(f"napari-latent: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("napari-latent: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
