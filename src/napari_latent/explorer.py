@@ -162,7 +162,11 @@ class Explorer:
         should_stop: Callable[[], bool] | None = None,
         **params: Any,
     ) -> ProjectionResult:
-        """2-D map of a latent space (``pca``, ``tsne``, ``pacmap``, ``umap``), emitted as it streams."""
+        """2-D map of a latent space (``pca``, ``tsne``, ``pacmap``, ``umap``); installed and emitted when done.
+
+        Emits ``events.projection`` on the calling thread: views computing in a worker call
+        :func:`napari_latent.analysis.project` there and :meth:`set_projection` on the Qt thread.
+        """
         from .analysis.projection import project
 
         def stream(iteration: int, coords: np.ndarray) -> None:
@@ -306,7 +310,7 @@ class Explorer:
             raise IndexError(f"subject index {index} out of range 0..{len(self._cohort) - 1}")
         self._focus = index
         self.events.focus.emit(index)
-        if index is not None and self._embeddings:
+        if index is not None and self._embeddings and self._model is not None:
             self.latent = self._embeddings["fused"][index]
         return index
 
