@@ -280,6 +280,21 @@ class Explorer:
         self.events.groups.emit(self.groups)
         return group
 
+    def update_group(self, name: str, *, new_name: str | None = None, colour: str | None = None) -> Group:
+        """Rename and/or recolour a group in place (its position in the list is kept)."""
+        import dataclasses
+
+        group = self.group(name)
+        if new_name is not None:
+            if not new_name.strip():
+                raise ValueError("a group needs a name")
+            if new_name != name and any(g.name == new_name for g in self._groups):
+                raise ValueError(f"a group called {new_name!r} exists already")
+        changed = dataclasses.replace(group, name=new_name or group.name, colour=colour or group.colour)
+        self._groups[self._groups.index(group)] = changed
+        self.events.groups.emit(self.groups)
+        return changed
+
     def remove_group(self, name: str) -> None:
         self._groups.remove(self.group(name))
         self.events.groups.emit(self.groups)
@@ -288,11 +303,14 @@ class Explorer:
         names = {g.name for g in self._groups}
         return next(f"group {i}" for i in range(1, len(names) + 2) if f"group {i}" not in names)
 
-    def summarize(self, group: str | Group, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """Phenotypes of a group against the rest, with effect sizes and tests."""
+    def summarize(
+        self, group: str | Group, columns: Sequence[str] | None = None, *, rest: str | Group | None = None
+    ) -> pd.DataFrame:
+        """Phenotypes of a group against the rest of the cohort (or group ``rest``), with effect sizes and tests."""
         from .analysis.groups import summarize
 
-        return summarize(self._as_group(group), self.table, columns)
+        other = None if rest is None else self._as_group(rest)
+        return summarize(self._as_group(group), self.table, columns, rest=other)
 
     def _as_group(self, group: str | Group) -> Group:
         return self.group(group) if isinstance(group, str) else group
