@@ -51,8 +51,6 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
         title = "Fused latent space" if space == "fused" else f"{space.upper()} latent space"
         dock = window.add_dock_widget(docks.scatters[space], name=title, area="left", tabify=first is not None)
         first = first or dock
-    if first is not None:
-        first.raise_()
 
     docks.distributions = DistributionView(explorer)
     charts = window.add_dock_widget(docks.distributions, name="Distributions", area="right")
@@ -61,7 +59,7 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
     docks.training = TrainingPanel(explorer)
     for name, widget in (("Groups", docks.groups), ("Probes", docks.probes), ("Training", docks.training)):
         window.add_dock_widget(widget, name=name, area="right", tabify=True)
-    charts.raise_()
+    _raise_later(first, charts)
 
     docks.sliders = LatentSliders(explorer)
     window.add_dock_widget(docks.sliders, name="Latent sliders", area="right")
@@ -69,3 +67,12 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
     window.add_dock_widget(docks.decoded.widget, name="Decoded views and 12-lead ECG", area="bottom")
     viewer.window._napari_latent_docks = docks  # keep the views alive with the window
     return docks
+
+
+def _raise_later(*docks) -> None:
+    """Show these tabs once Qt has laid out the tabified docks (raising earlier is undone)."""
+    from qtpy.QtCore import QTimer
+
+    for dock in docks:
+        if dock is not None:
+            QTimer.singleShot(0, dock.raise_)
