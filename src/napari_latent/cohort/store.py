@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._atomic import replace_dir
 from .cohort import Cohort, ColumnInfo
 from .errors import CohortError, StoreExistsError
 from .schema import ARRAYS, ECG_FS, ECG_UNIT, LEADS, MRI_PIXEL_SPACING_MM, REQUIRED_ARRAYS, SCHEMA_VERSION
@@ -202,7 +203,12 @@ class CohortWriter:
             cohort.validate(deep=True)
             meta["data_hash"] = cohort.fingerprint()
             group.attrs[ATTRS_KEY] = meta
-        _replace_dir(self.temp_path, self.path, overwrite=overwrite)
+        replace_dir(
+            self.temp_path,
+            self.path,
+            overwrite=overwrite,
+            exists_error=lambda p: StoreExistsError("a store already exists here; pass overwrite=True to replace it", path=p),
+        )
         self._done = True
         return open_cohort(self.path)
 
@@ -247,21 +253,3 @@ def write_cohort(cohort: Cohort, path: str | os.PathLike, *, overwrite: bool = F
                 writer.write(i, **{n: a[i - start] for n, a in block.items()})
         attrs = {k: v for k, v in cohort.attrs.items() if k not in ("data_hash", "created", "n_subjects")}
         return writer.commit(cohort.subjects, columns=cohort.columns, attrs=attrs, overwrite=overwrite)
-
-
-def _replace_dir(src: Path, dst: Path, *, overwrite: bool) -> None:
-    """Rename ``src`` to ``dst``; an existing ``dst`` is only replaced with ``overwrite``."""
-    if not dst.exists():
-        os.replace(src, dst)
-        return
-    if not overwrite:
-        shutil.rmtree(src, ignore_errors=True)
-        raise StoreExistsError("a store already exists here; pass overwrite=True to replace it", path=dst)
-    old = dst.parent / f".{dst.name}.old-{uuid.uuid4().hex[:8]}"
-    os.replace(dst, old)
-    try:
-        os.replace(src, dst)
-    except BaseException:
-        os.replace(old, dst)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from .._atomic import replace_dir
 from ..cohort import Cohort
 from ..cohort.schema import ECG_FS, ECG_UNIT, LEADS, SCHEMA_VERSION
 from .base import MultimodalModel
@@ -144,7 +145,14 @@ def save_checkpoint(
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1, allow_nan=True) + "\n")
         _readable(tmp)
-        _replace_dir(tmp, path, overwrite=overwrite)
+        replace_dir(
+            tmp,
+            path,
+            overwrite=overwrite,
+            exists_error=lambda p: CheckpointExistsError(
+                "a checkpoint already exists here; pass overwrite=True to replace it", path=p
+            ),
+        )
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -158,22 +166,6 @@ def _readable(folder: Path) -> None:
     for f in folder.iterdir():
         f.chmod(0o666 & ~umask)
     folder.chmod(0o777 & ~umask)
-
-
-def _replace_dir(src: Path, dst: Path, *, overwrite: bool) -> None:
-    if not dst.exists():
-        os.replace(src, dst)
-        return
-    if not overwrite:
-        raise CheckpointExistsError("a checkpoint already exists here; pass overwrite=True to replace it", path=dst)
-    old = dst.parent / f".{dst.name}.old-{uuid.uuid4().hex[:8]}"
-    os.replace(dst, old)
-    try:
-        os.replace(src, dst)
-    except BaseException:
-        os.replace(old, dst)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------- load

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .colouring import DEFAULT, MAX_CATEGORIES, MISSING, column_colours, is_categorical
+from .colouring import DEFAULT, MISSING, column_colours, is_categorical
 
 __all__ = [
     "ChartData", "Brush", "combine_brush", "make_chart_data",

@@ -14,7 +14,7 @@ each chart's brush is a filter and the selection is the subjects passing all of 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ._links import disconnect_all
 from .chart_model import Brush, ChartData, combine_brush, make_chart_data
 from .chart_painter import BarChart, chart_theme
 
@@ -167,11 +168,11 @@ class DistributionView(QWidget):
         for signal, slot in self._links:
             signal.connect(slot)
         links = self._links
-        self.destroyed.connect(lambda *_: _disconnect(links))
+        self.destroyed.connect(lambda *_: disconnect_all(links))
 
     def disconnect_explorer(self) -> None:
         """Stop observing the Explorer (done automatically when the widget closes or is destroyed)."""
-        _disconnect(self._links)
+        disconnect_all(self._links)
 
     def closeEvent(self, event) -> None:
         self.disconnect_explorer()
@@ -388,10 +389,3 @@ class DistributionView(QWidget):
         arr = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
         return arr[:, : image.width()].copy()
 
-
-def _disconnect(links: Iterable[tuple[Any, Any]]) -> None:
-    for signal, slot in links:
-        try:
-            signal.disconnect(slot)
-        except (ValueError, RuntimeError, TypeError):
-            pass

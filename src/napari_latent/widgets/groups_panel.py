@@ -23,6 +23,8 @@ from qtpy.QtWidgets import (
     QPushButton, QSlider, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )  # fmt: skip
 
+from ._links import disconnect_all
+
 if TYPE_CHECKING:
     from ..analysis.groups import Group
     from ..explorer import Explorer
@@ -57,15 +59,6 @@ def rank_differences(summary: pd.DataFrame) -> pd.DataFrame:
     out["phenotype"] = [c if flag else f"{c} = {lvl}" for c, lvl, flag in pairs]
     out = out.sort_values(["magnitude", "p_value"], ascending=[False, True], na_position="last", kind="stable")
     return out.reset_index(drop=True)
-
-
-def _disconnect(pairs: list[tuple[Any, Any]], *_: Any) -> None:
-    """Disconnect Explorer events from a widget (connected to its ``destroyed`` signal)."""
-    for signal, slot in pairs:
-        try:
-            signal.disconnect(slot)
-        except (RuntimeError, ValueError, TypeError):
-            pass
 
 
 class GroupsPanel(QWidget):
@@ -138,7 +131,7 @@ class GroupsPanel(QWidget):
         pairs = [(ev.groups, self._on_groups), (ev.selection, self._on_selection), (ev.model, self._on_model)]
         for signal, slot in pairs:
             signal.connect(slot)
-        self.destroyed.connect(partial(_disconnect, pairs))
+        self.destroyed.connect(partial(disconnect_all, pairs))
         self._on_groups(explorer.groups)
         self._on_selection(explorer.selection, "api")
 

@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
     QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
 )  # fmt: skip
 
+from ._links import disconnect_all
 from .mini_plot import MiniPlot, plot_probe
 
 if TYPE_CHECKING:
@@ -54,15 +55,6 @@ def _notify_error(message: str) -> None:
     from napari.utils import notifications
 
     notifications.show_error(message)
-
-
-def _disconnect(pairs: list[tuple[Any, Any]], *_: Any) -> None:
-    """Disconnect Explorer events from a widget (connected to its ``destroyed`` signal)."""
-    for signal, slot in pairs:
-        try:
-            signal.disconnect(slot)
-        except (RuntimeError, ValueError, TypeError):
-            pass
 
 
 class ProbePanel(QWidget):
@@ -135,7 +127,7 @@ class ProbePanel(QWidget):
             signal.connect(slot)
         stop = self._stop
         self.destroyed.connect(lambda *_: stop.set())
-        self.destroyed.connect(partial(_disconnect, pairs))
+        self.destroyed.connect(partial(disconnect_all, pairs))
         self._on_embeddings(None)
 
     # ------------------------------------------------------------------ settings
@@ -296,7 +288,7 @@ class ProbePanel(QWidget):
         self._render()
         n_err = int((scores["error"] != "").sum())
         self._summary = (
-            f"Linear probes, 5-fold cross-validated: R² for continuous columns, AUROC for the others; "
+            "Linear probes, 5-fold cross-validated: R² for continuous columns, AUROC for the others; "
             "dark = chance, yellow = perfect. Click a cell for its predictions."
             + (f" {n_err} could not be probed (hover for why)." if n_err else "")
         )  # fmt: skip

@@ -21,7 +21,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..cohort import Cohort, CohortError, open_cohort
+from ..cohort import Cohort, CohortError
 from .ecg_plot import EcgPlot
 
 if TYPE_CHECKING:
