@@ -138,3 +138,18 @@ def test_split_is_deterministic_and_stored(cohort, tmp_path):
     assert not set(a.val_indices) & set(a.train_indices)
     assert read_config(tmp_path / "a")["data"]["val_indices"] == a.val_indices.tolist()
     assert read_config(tmp_path / "a")["data"]["cohort_fingerprint"] == cohort.fingerprint()
+
+
+def test_plateau_schedule_lowers_the_learning_rate(cohort):
+    config = {
+        **TINY,
+        "epochs": 3,
+        "batch_size": 16,
+        "scheduler": "plateau",
+        "plateau_patience": 1,
+        "min_delta": 1e9,
+        "patience": 0,
+    }
+    result = train(cohort, config)
+    lrs = [h["lr"] for h in result.history]
+    assert lrs[0] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(5e-4)
