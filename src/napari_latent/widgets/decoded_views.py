@@ -15,6 +15,7 @@ through a :class:`LatestWinsDecoder`; layers are updated in place (``layer.data 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from qtpy.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayou
 
 from .._napari.layer_data import LABEL_COLORS, _label_colormap, cine_layer_kwargs
 from ..cohort.schema import MRI_FRAMES, MRI_PIXEL_SPACING_MM, MRI_SIZE
+from ._links import disconnect_all
 from .decode_worker import LatestWinsDecoder
 from .ecg_plot import EcgPlot
 
@@ -67,6 +69,7 @@ class DecodedViews(QObject):
         self.viewer = viewer
         self._columns = columns
         self._layers: dict[str, Any] = {}
+        self._layer_slots: list[tuple[Any, Any]] = []
         self._visible = dict.fromkeys(VIEWS, True)
         self._ecg: dict[str, np.ndarray] = {}
         self._cycle_s: float | None = None
@@ -78,11 +81,12 @@ class DecodedViews(QObject):
         self.subject_decoder = LatestWinsDecoder(func=self._decode_subject, parent=self, name="subject decoder")
         self.edited_decoder.decoded.connect(self._show_edited)
         self.subject_decoder.decoded.connect(self._show_subject)
-        self.edited_decoder.failed.connect(lambda exc, _z: _show_error(f"Decoding the edited latent failed: {exc}"))
-        self.subject_decoder.failed.connect(lambda exc, _i: _show_error(f"Decoding the subject failed: {exc}"))
+        self.edited_decoder.failed.connect(self._edited_failed)
+        self.subject_decoder.failed.connect(self._subject_failed)
         self.widget = DecodedViewsPanel(self)
-        self.widget.destroyed.connect(lambda *_: self.close())
-        self.ecg_plot.destroyed.connect(lambda *_: self.close())  # when docked on its own
+        # bound methods, not lambdas: Qt drops them when this object goes, a lambda would outlive it
+        self.widget.destroyed.connect(self.close)
+        self.ecg_plot.destroyed.connect(self.close)  # when docked on its own
         self._closed = False
         for name, slot in self._slots():
             getattr(explorer.events, name).connect(slot)
@@ -124,7 +128,7 @@ class DecodedViews(QObject):
     def is_visible(self, view: str) -> bool:
         return self._visible[view]
 
-    def close(self) -> None:
+    def close(self, *_: Any) -> None:
         """Stop decoding and stop following the explorer (the layers stay)."""
         if self._closed:
             return
@@ -133,6 +137,18 @@ class DecodedViews(QObject):
         self.subject_decoder.stop()
         for name, slot in self._slots():
             getattr(self.explorer.events, name).disconnect(slot)
+        disconnect_all(self._layer_slots)
+        self._layer_slots.clear()
+
+    def _edited_failed(self, exc: BaseException, _z: Any) -> None:
+        _show_error(f"Decoding the edited latent failed: {exc}")
+
+    def _subject_failed(self, exc: BaseException, _index: Any) -> None:
+        _show_error(f"Decoding the subject failed: {exc}")
+
+    def _on_layer_visible(self, view: str, layer: Any, _event: Any = None) -> None:
+        if not self._closed:
+            self.set_visible(view, layer.visible)
 
     # ------------------------------------------------------------------ explorer events
     def _slots(self) -> list[tuple[str, Any]]:
@@ -174,6 +190,8 @@ class DecodedViews(QObject):
 
     # ------------------------------------------------------------------ Qt thread
     def _show_subject(self, out: dict[str, Any], request: tuple[int, Any]) -> None:
+        if self._closed:  # a result queued before close() must not touch deleted widgets
+            return
         subject = out["subject"]
         self._subject_id = subject.subject_id
         self._set_layer("original", np.asarray(subject.mri, np.float32))
@@ -199,6 +217,8 @@ class DecodedViews(QObject):
         self.subject_shown.emit(request[0])
 
     def _show_edited(self, out: dict[str, np.ndarray], z: np.ndarray) -> None:
+        if self._closed:
+            return
         self._set_layer("edited", out["mri"])
         self._set_ecg("edited", out["ecg"])
         self.edited_shown.emit(z)
@@ -231,7 +251,9 @@ class DecodedViews(QObject):
         else:
             layer = self.viewer.add_image(data, **kwargs)
         layer.visible = self._visible[view]
-        layer.events.visible.connect(lambda _event, v=view, lay=layer: self.set_visible(v, lay.visible))
+        slot = partial(self._on_layer_visible, view, layer)
+        layer.events.visible.connect(slot)
+        self._layer_slots.append((layer.events.visible, slot))
         self._layers[view] = layer
 
     def _arrange(self) -> None:
@@ -314,25 +336,35 @@ class DecodedViewsPanel(QWidget):
             box = QCheckBox(name if view != "translation" else "cross-modal", checked=True)
             box.setIcon(_swatch(colour))
             box.setToolTip(f"show the {name} cine" + (f" and the {trace} ECG trace" if trace else ""))
-            box.toggled.connect(lambda on, v=view: views.set_visible(v, on))
+            box.toggled.connect(partial(self._toggled, view))
             self.toggles[view] = box
             row.addWidget(box)
         row.addStretch(1)
         self.arrangement = QComboBox()
         self.arrangement.addItems(["2 × 2", "1 × 4"])
         self.arrangement.setToolTip("how the four cines sit side by side in the canvas")
-        self.arrangement.currentIndexChanged.connect(lambda i: setattr(views, "columns", 2 if i == 0 else 4))
+        self.arrangement.currentIndexChanged.connect(self._arrangement_changed)
         row.addWidget(self.arrangement)
-        views.visibility_changed.connect(lambda v, on: self.toggles[v].setChecked(on))
+        views.visibility_changed.connect(self._visibility_changed)
         self.status = QLabel()
-        views.edited_shown.connect(
-            lambda _z: self.status.setText(f"edited: decoded in {views.edited_decoder.last_decode_ms:.0f} ms")
-        )
+        views.edited_shown.connect(self._edited_shown)
         row.addWidget(self.status)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row)
         layout.addWidget(views.ecg_plot, 1)
+
+    def _toggled(self, view: str, on: bool) -> None:
+        self.views.set_visible(view, on)
+
+    def _arrangement_changed(self, index: int) -> None:
+        self.views.columns = 2 if index == 0 else 4
+
+    def _visibility_changed(self, view: str, on: bool) -> None:
+        self.toggles[view].setChecked(on)
+
+    def _edited_shown(self, _z: Any) -> None:
+        self.status.setText(f"edited: decoded in {self.views.edited_decoder.last_decode_ms:.0f} ms")
 
 
 def _swatch(colour: str | None) -> QIcon:

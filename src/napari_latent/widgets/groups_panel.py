@@ -26,6 +26,8 @@ from qtpy.QtWidgets import (
 from ._links import disconnect_all
 
 if TYPE_CHECKING:
+    import napari
+
     from ..analysis.groups import Group
     from ..explorer import Explorer
 
@@ -71,9 +73,10 @@ class GroupsPanel(QWidget):
     compared = Signal(object)
     interpolated = Signal(object)
 
-    def __init__(self, explorer: Explorer, parent: QWidget | None = None):
+    def __init__(self, explorer: Explorer, viewer: napari.viewer.Viewer | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.explorer = explorer
+        self.viewer = viewer  # where interpolated cines are shown; None: no layer
         self._path: np.ndarray | None = None
         self._worker = None
         self._refreshing = False
@@ -305,7 +308,7 @@ class GroupsPanel(QWidget):
         """Latent path from ``a``'s mean to ``b``'s, decoded in a worker; the slider then walks it."""
         from napari.qt.threading import create_worker
 
-        viewer = _current_viewer()
+        viewer = self.viewer
         ex = self.explorer
         worker = create_worker(ex.interpolate, a, b, steps, decode=viewer is not None, _ignore_errors=True)
         worker.returned.connect(lambda out: self._show_path(a, b, *out))
@@ -338,7 +341,7 @@ class GroupsPanel(QWidget):
     def _show_stack(self, a: str, b: str, mri: np.ndarray) -> None:
         from .._napari.layer_data import cine_layer_kwargs
 
-        viewer = _current_viewer()
+        viewer = self.viewer
         if viewer is None:
             return
         kw = cine_layer_kwargs(INTERP_LAYER)
@@ -357,7 +360,7 @@ class GroupsPanel(QWidget):
         if self._path is None:
             return
         self.explorer.latent = self._path[int(value)]
-        viewer = _current_viewer()
+        viewer = self.viewer
         if viewer is not None and INTERP_LAYER in viewer.layers:
             axis = viewer.dims.ndim - viewer.layers[INTERP_LAYER].ndim
             viewer.dims.set_current_step(axis, int(value))
@@ -394,15 +397,6 @@ def _stack(*parts) -> QWidget:
         else:
             layout.addLayout(part)
     return box
-
-
-def _current_viewer():
-    try:
-        import napari
-
-        return napari.current_viewer()
-    except Exception:  # no napari viewer in a plain Qt session
-        return None
 
 
 def _describe(group: Group) -> str:

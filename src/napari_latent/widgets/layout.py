@@ -54,7 +54,7 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
 
     docks.distributions = DistributionView(explorer)
     charts = window.add_dock_widget(docks.distributions, name="Distributions", area="right")
-    docks.groups = GroupsPanel(explorer)
+    docks.groups = GroupsPanel(explorer, viewer)
     docks.probes = ProbePanel(explorer)
     docks.training = TrainingPanel(explorer)
     for name, widget in (("Groups", docks.groups), ("Probes", docks.probes), ("Training", docks.training)):
