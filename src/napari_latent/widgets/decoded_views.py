@@ -226,7 +226,8 @@ class DecodedViews(QObject):
     def _fit(self) -> None:
         """Fit the cells in the canvas, with room for the titles above the top row."""
         self.viewer.reset_view()
-        self.viewer.camera.zoom *= 0.92
+        camera = getattr(getattr(self.viewer, "scene", None), "camera", None) or self.viewer.camera
+        camera.zoom *= 0.92
 
     def _update_cycle(self) -> None:
         """The time scale of every cell: the focused subject's cardiac cycle (from the table)."""

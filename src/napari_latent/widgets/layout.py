@@ -65,7 +65,6 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
     window.add_dock_widget(docks.sliders, name="Latent sliders", area="right")
     docks.decoded = DecodedViews(explorer, viewer)
     window.add_dock_widget(docks.decoded.widget, name="Decoded views and 12-lead ECG", area="bottom")
-    viewer.window._napari_latent_docks = docks  # keep the views alive with the window
     return docks
 
 
