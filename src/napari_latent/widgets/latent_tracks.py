@@ -143,12 +143,7 @@ class DotTracks(QWidget):
         return 2 + row * ROW_H + ROW_H / 2
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text = self.palette().color(self.foregroundRole())
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        p.setFont(font)
+        p, text = _painter(self)
         rect = event.rect()
         first = max(0, (rect.top() - 2) // ROW_H)
         last = min(len(self._order) - 1, (rect.bottom() - 2) // ROW_H)
@@ -299,12 +294,7 @@ class TrackAxis(QWidget):
         self.setFixedHeight(34)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text = self.palette().color(self.foregroundRole())
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        p.setFont(font)
+        p, text = _painter(self)
         g, w = self._tracks.geometry_map, self._tracks.width()
         dim = QColor(text)
         dim.setAlphaF(0.65)
@@ -343,3 +333,13 @@ class TrackAxis(QWidget):
                 QRectF(x + 16, y - 7, width + 4, 14), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, label
             )
             x += 16 + width + 12
+
+
+def _painter(widget: QWidget) -> tuple[QPainter, QColor]:
+    """An antialiased painter on ``widget`` with its small label font, and the theme's text colour."""
+    p = QPainter(widget)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont(widget.font())
+    font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+    p.setFont(font)
+    return p, widget.palette().color(widget.foregroundRole())
