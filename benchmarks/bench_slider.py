@@ -45,7 +45,7 @@ def _percentiles(values: list[float]) -> dict[str, float]:
 
 
 def _load_model(path: str | None = None) -> tuple[Any, str]:
-    from napari_latent.model import build_model, load_demo_model, load_model
+    from napari_latent.model import NETWORK_SIZES, build_model, load_demo_model, load_model
 
     if path:
         return load_model(path), f"checkpoint {path}"
@@ -55,15 +55,7 @@ def _load_model(path: str | None = None) -> tuple[Any, str]:
         import torch
 
         torch.manual_seed(0)
-        config = {
-            "latent_dim": 8,
-            "ecg_channels": [8, 8],
-            "ecg_decoder_channels": [8],
-            "mri_channels": [8, 8],
-            "mri_decoder_channels": [8, 8],
-            "groups": 4,
-        }
-        return build_model(config).eval(), f"tiny (demo model unavailable: {str(exc).splitlines()[0][:120]})"
+        return build_model({"latent_dim": 8, **NETWORK_SIZES["tiny"]}).eval(), f"tiny (demo model unavailable: {str(exc).splitlines()[0][:120]})"
 
 
 def _scene_canvas(viewer):

@@ -52,19 +52,10 @@ def tiny_model():
     """An untrained, very small cross-modal VAE (latent_dim 8): fast to run, real interface."""
     import torch
 
-    from napari_latent.model import build_model
+    from napari_latent.model import NETWORK_SIZES, build_model
 
     torch.manual_seed(0)
-    return build_model(
-        {
-            "latent_dim": 8,
-            "ecg_channels": [8, 8],
-            "ecg_decoder_channels": [8],
-            "mri_channels": [8, 8],
-            "mri_decoder_channels": [8, 8],
-            "groups": 4,
-        }
-    ).eval()
+    return build_model({"latent_dim": 8, **NETWORK_SIZES["tiny"]}).eval()
 
 
 @pytest.fixture

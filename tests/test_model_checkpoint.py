@@ -15,6 +15,7 @@ from napari_latent.cohort import LEADS
 from napari_latent.model import (
     CheckpointError,
     CheckpointExistsError,
+    NETWORK_SIZES,
     SchemaMismatchError,
     build_model,
     load_demo_model,
@@ -26,13 +27,7 @@ from napari_latent.model import checkpoint as ckpt_module
 
 torch.set_num_threads(1)
 
-TINY = {
-    "latent_dim": 8,
-    "ecg_channels": [8, 8],
-    "ecg_decoder_channels": [8],
-    "mri_channels": [8, 8],
-    "mri_decoder_channels": [8, 8],
-}
+TINY = {"latent_dim": 8, **NETWORK_SIZES["tiny"]}
 
 
 @pytest.fixture

@@ -6,17 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from napari_latent.model import ARCHITECTURES, CrossModalVAE, Posterior, build_model, model_config, resolve_config
+from napari_latent.model import (
+    ARCHITECTURES,
+    NETWORK_SIZES,
+    CrossModalVAE,
+    Posterior,
+    build_model,
+    model_config,
+    resolve_config,
+)
 
 torch.set_num_threads(1)
 
-TINY = {
-    "latent_dim": 8,
-    "ecg_channels": [8, 8],
-    "ecg_decoder_channels": [8],
-    "mri_channels": [8, 8],
-    "mri_decoder_channels": [8, 8],
-}
+TINY = {"latent_dim": 8, **NETWORK_SIZES["tiny"]}
 MULTI = ["cross_modal_vae", "mvae", "mopoe"]
 UNI = [("unimodal_vae", "ecg"), ("unimodal_vae", "mri"), ("unimodal_ae", "mri")]
 

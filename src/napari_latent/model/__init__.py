@@ -21,7 +21,7 @@ from .checkpoint import (
     read_config,
     save_checkpoint,
 )
-from .config import DEFAULT_MODEL_CONFIG, MODALITIES, TrainConfig, input_schema, model_config, resolve_config
+from .config import DEFAULT_MODEL_CONFIG, MODALITIES, NETWORK_SIZES, TrainConfig, input_schema, model_config, resolve_config
 from .data import CohortDataset, split_indices
 from .evaluate import evaluate as evaluate_model
 from .inference import benchmark_decode, embed
@@ -35,6 +35,7 @@ __all__ = [
     "ARCHITECTURES",
     "DEFAULT_MODEL_CONFIG",
     "MODALITIES",
+    "NETWORK_SIZES",
     "SHAPES",
     "CheckpointError",
     "CheckpointExistsError",

@@ -26,6 +26,7 @@ __all__ = [
     "input_schema",
     "model_config",
     "resolve_config",
+    "NETWORK_SIZES",
 ]
 
 #: Model modality name -> cohort array it reads.
@@ -52,6 +53,17 @@ DEFAULT_MODEL_CONFIG: dict[str, Any] = {
     "modality_dropout": 0.0,  # probability a training sample uses one modality for the whole vector
     "modality": None,  # unimodal architectures: which modality
 }
+
+
+#: Network-size presets (model config overrides): "tiny" for tests and quick trials,
+#: "small" for a laptop, "full" for DEFAULT_MODEL_CONFIG's networks.
+NETWORK_SIZES: dict[str, dict[str, Any]] = {
+    "tiny": {"ecg_channels": [8, 8], "ecg_decoder_channels": [8], "mri_channels": [8, 8],
+             "mri_decoder_channels": [8, 8], "groups": 4},
+    "small": {"ecg_channels": [16, 32, 32, 64], "ecg_decoder_channels": [32, 16], "mri_channels": [16, 32, 48],
+              "mri_decoder_channels": [48, 32, 16], "groups": 8},
+    "full": {},
+}  # fmt: skip
 
 
 def model_config(config: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:

@@ -31,16 +31,9 @@ if TYPE_CHECKING:
     from ..cohort import Cohort
     from ..explorer import Explorer
 
-__all__ = ["TrainingPanel", "NETWORK_SIZES", "TrainOutcome"]
+__all__ = ["TrainingPanel", "TrainOutcome"]
 
 #: Network width presets: "tiny" trains in seconds on a laptop, "full" is the paper-scale default.
-NETWORK_SIZES: dict[str, dict[str, Any]] = {
-    "tiny": {"ecg_channels": [8, 8], "ecg_decoder_channels": [8], "mri_channels": [8, 8],
-             "mri_decoder_channels": [8, 8], "groups": 4},
-    "small": {"ecg_channels": [16, 32, 32, 64], "ecg_decoder_channels": [32, 16], "mri_channels": [16, 32, 48],
-              "mri_decoder_channels": [48, 32, 16], "groups": 8},
-    "full": {},  # DEFAULT_MODEL_CONFIG's networks
-}  # fmt: skip
 CURVES = {  # trainer key -> (legend, colour)
     "loss": ("train loss", "#56b4e9"),
     "ecg_recon": ("ECG recon (train)", "#009e73"),
@@ -148,7 +141,7 @@ class TrainingPanel(QWidget):
 
     # ------------------------------------------------------------------ the form
     def _make_form(self) -> mw.Container:
-        from ..model import ARCHITECTURES
+        from ..model import ARCHITECTURES, NETWORK_SIZES
 
         stamp = time.strftime("%Y%m%d-%H%M")
         form = mw.Container(
@@ -183,6 +176,8 @@ class TrainingPanel(QWidget):
 
     def config(self) -> dict[str, Any]:
         """The form as a ``train`` config: ``{"model": {...}, "train": {...}}``."""
+        from ..model import NETWORK_SIZES
+
         f = self.form
         model = {"architecture": f.architecture.value, "latent_dim": int(f.latent_dim.value),
                  "beta": float(f.beta.value), "contrastive_weight": float(f.contrastive_weight.value),
