@@ -1,4 +1,4 @@
-"""Command line: ``napari-latent demo | generate | train | embed``."""
+"""Command line: ``napari-latent demo | generate | train | embed | import | example-files``."""
 
 from __future__ import annotations
 
@@ -100,6 +100,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run the benchmark suite; write bench-<date>.json and .md (see napari_latent.bench)."""
+    from .bench.runner import run_from_args
+
+    return run_from_args(args)
+
+
 def cmd_embed(args: argparse.Namespace) -> int:
     """Embed every subject of a store with a model; write the latents as .npz (no pickle)."""
     import numpy as np
@@ -118,6 +125,43 @@ def cmd_embed(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
         np.savez(args.out, subject_id=np.asarray(cohort.ids, dtype=str), **latents)
         print(f"wrote {', '.join(f'{k} {v.shape}' for k, v in latents.items())} to {args.out}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import users' files listed in a manifest into a new cohort store; print the report."""
+    from .io.importer import import_cohort
+
+    if args.report and args.report.exists():
+        raise FileExistsError(f"{args.report} exists; the report never replaces a file")
+    bar, report = _tqdm_progress("importing")
+    with bar:
+        result = import_cohort(
+            args.manifest,
+            args.out,
+            phenotypes=args.phenotypes,
+            id_column=args.id_column,
+            workers=args.workers,
+            progress=report,
+            resume=not args.no_resume,
+            overwrite=args.overwrite,
+        )
+    print(result)
+    if args.report:
+        result.to_csv(args.report)
+        print(f"report written to {args.report}")
+    return 0 if result.imported else 1
+
+
+def cmd_example_files(args: argparse.Namespace) -> int:
+    """Write a folder of example cine/ECG files, phenotypes and a manifest to try the import on."""
+    from .io.example_files import write_example_folder
+
+    manifest = write_example_folder(args.directory, args.subjects, seed=args.seed)
+    print(
+        f"wrote {args.subjects} example subjects; import them with:\n  napari-latent import {manifest} --out STORE.zarr "
+        f"--phenotypes {manifest.parent / 'phenotypes.csv'}"
+    )
     return 0
 
 
@@ -143,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("store", type=Path)
     tr.add_argument("out", type=Path, help="checkpoint directory to create")
     tr.add_argument("--config", type=Path, help='JSON {"model": {...}, "train": {...}}')
-    tr.add_argument("--architecture", default=None, help="cross_modal_vae, poe_vae, mopoe_vae, unimodal_vae, ...")
+    tr.add_argument("--architecture", default=None, help="cross_modal_vae (default), mvae, mopoe, unimodal_vae or unimodal_ae")
     tr.add_argument("--latent-dim", type=int, default=None)
     tr.add_argument("--epochs", type=int, default=None)
     tr.add_argument("--batch-size", type=int, default=None)
@@ -159,6 +203,29 @@ def build_parser() -> argparse.ArgumentParser:
     em.add_argument("--batch-size", type=int, default=64)
     em.add_argument("--overwrite", action="store_true")
     em.set_defaults(func=cmd_embed)
+
+    imp = sub.add_parser("import", help="import cine MRI + ECG files listed in a manifest CSV into a cohort store")
+    imp.add_argument("manifest", type=Path, help="CSV with columns subject_id, mri, ecg (and optional labels, ...)")
+    imp.add_argument("--out", type=Path, required=True, help="store path to create (NAME.zarr)")
+    imp.add_argument("--phenotypes", type=Path, default=None, help="CSV/TSV/Parquet table joined onto the subjects")
+    imp.add_argument("--id-column", default="subject_id", help="id column of the phenotype table")
+    imp.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    imp.add_argument("--no-resume", action="store_true", help="start over instead of resuming an interrupted import")
+    imp.add_argument("--overwrite", action="store_true", help="replace an existing store at OUT")
+    imp.add_argument("--report", type=Path, default=None, help="also write the per-subject report to this CSV")
+    imp.set_defaults(func=cmd_import)
+
+    ex = sub.add_parser("example-files", help="write example cine/ECG files and a manifest to try 'import' on")
+    ex.add_argument("directory", type=Path, help="new (or empty) folder to write")
+    ex.add_argument("-n", "--subjects", type=int, default=12)
+    ex.add_argument("--seed", type=int, default=0)
+    ex.set_defaults(func=cmd_example_files)
+
+    from .bench.runner import add_arguments as add_bench_arguments
+
+    bench = sub.add_parser("bench", help="run the benchmarks, each beside its baseline; write JSON + Markdown")
+    add_bench_arguments(bench)
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -24,11 +24,16 @@ _LAZY = {
     "join_phenotypes": "tables",
     "read_manifest": "manifest",
     "import_cohort": "importer",
+    "ImportReport": "importer",
+    "Manifest": "manifest",
+    "write_example_folder": "example_files",
 }
 
 __all__ = [
     "CineSeries",
     "EcgRecord",
+    "ImportReport",
+    "Manifest",
     "PreparedCine",
     "PreparedEcg",
     "import_cohort",
@@ -39,6 +44,7 @@ __all__ = [
     "read_manifest",
     "read_table",
     "standardise_ecg",
+    "write_example_folder",
 ]
 
 
