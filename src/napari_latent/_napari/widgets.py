@@ -13,3 +13,10 @@ def subject_browser(napari_viewer: napari.viewer.Viewer):
     from ..widgets.subject_browser import SubjectBrowser
 
     return SubjectBrowser(napari_viewer)
+
+
+def import_cohort(napari_viewer: napari.viewer.Viewer):
+    """The cohort import dialog; "Open in Explorer" docks the new store in ``napari_viewer``."""
+    from ..widgets.import_dialog import ImportCohortWidget
+
+    return ImportCohortWidget(napari_viewer)
