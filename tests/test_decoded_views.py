@@ -158,3 +158,22 @@ def test_without_a_model_only_the_original_is_shown(make_napari_viewer_proxy, de
     assert len(sliders.order) == 0 and "no latents" in sliders.status.text().lower()
     sliders.close()
     views.close()
+
+
+def test_export_writes_the_decoded_ecg_as_csv_and_never_overwrites(views, explorer, qtbot, tmp_path) -> None:
+    import pandas as pd
+
+    from napari_latent.cohort import LEADS
+
+    with qtbot.waitSignal(views.subject_shown, timeout=10000):
+        explorer.focus(2)
+    path = views.widget.export_ecg("reconstruction", tmp_path / "recon.csv")
+    assert path is not None and path.exists()
+    table = pd.read_csv(path)
+    assert list(table.columns) == ["time_s", *LEADS] and len(table) == 600
+    np.testing.assert_allclose(np.diff(table["time_s"]), 1 / 500)
+    np.testing.assert_allclose(table[list(LEADS)].to_numpy().T, explorer.reconstruct(2)["ecg"], atol=1e-3)
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError):
+        views.export_ecg(path, "original")
+    assert path.read_bytes() == before

@@ -16,15 +16,26 @@ through a :class:`LatestWinsDecoder`; layers are updated in place (``layer.data 
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtGui import QColor, QIcon, QPainter, QPixmap
-from qtpy.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .._napari.layer_data import LABEL_COLORS, _label_colormap, cine_layer_kwargs
-from ..cohort.schema import MRI_FRAMES, MRI_PIXEL_SPACING_MM, MRI_SIZE
+from ..cohort.schema import ECG_FS, LEADS, MRI_FRAMES, MRI_PIXEL_SPACING_MM, MRI_SIZE
 from ._links import disconnect_all
 from .decode_worker import LatestWinsDecoder
 from .ecg_plot import EcgPlot
@@ -127,6 +138,29 @@ class DecodedViews(QObject):
 
     def is_visible(self, view: str) -> bool:
         return self._visible[view]
+
+    def ecg(self, view: str) -> np.ndarray | None:
+        """The decoded median beat (12, 600) mV of ``view`` now shown, or None before it is decoded."""
+        beat = self._ecg.get(view)
+        return None if beat is None else beat.copy()
+
+    def export_ecg(self, path: str | Path, view: str = "edited") -> Path:
+        """Write the median beat of ``view`` (12 leads, 500 Hz, mV) to a new CSV file.
+
+        Raises FileExistsError rather than replace a file, ValueError when nothing is decoded yet.
+        """
+        from ..io.ecg_writers import write_ecg_csv
+
+        beat = self._ecg.get(view)
+        if beat is None:
+            raise ValueError(f"no {VIEWS[view][1] or view} ECG has been decoded yet")
+        path = Path(path)
+        write_ecg_csv(beat, path, fs=ECG_FS, leads=LEADS)
+        return path
+
+    def default_export_name(self, view: str) -> str:
+        """A file name for ``view``'s ECG: subject id and view."""
+        return f"{self._subject_id or 'latent'}_{view}_ecg.csv"
 
     def close(self, *_: Any) -> None:
         """Stop decoding and stop following the explorer (the layers stay)."""
@@ -350,6 +384,16 @@ class DecodedViewsPanel(QWidget):
         self.status = QLabel()
         views.edited_shown.connect(self._edited_shown)
         row.addWidget(self.status)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export ECG")
+        self.export_button.setToolTip("save a decoded median beat (12 leads, 500 Hz, mV) as CSV")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        for view, (_name, trace, _colour, _title) in VIEWS.items():
+            if trace is not None:
+                menu.addAction(f"{trace} ECG…", partial(self.export_ecg, view))
+        self.export_button.setMenu(menu)
+        row.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row)
@@ -363,6 +407,20 @@ class DecodedViewsPanel(QWidget):
 
     def _visibility_changed(self, view: str, on: bool) -> None:
         self.toggles[view].setChecked(on)
+
+    def export_ecg(self, view: str, path: str | Path | None = None) -> Path | None:
+        """Ask for a file (when ``path`` is None) and write ``view``'s decoded ECG; errors become notifications."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export decoded ECG as CSV", self.views.default_export_name(view), "CSV (*.csv)"
+            )
+            if not path:
+                return None
+        try:
+            return self.views.export_ecg(path, view)
+        except (OSError, ValueError) as exc:
+            _show_error(f"Could not export the ECG to {path}: {exc}")
+            return None
 
     def _edited_shown(self, _z: Any) -> None:
         self.status.setText(f"edited: decoded in {self.views.edited_decoder.last_decode_ms:.0f} ms")
