@@ -225,6 +225,9 @@ def read_ecg_file(path: str | Sequence[str]) -> list[LayerData]:
 
     view = EcgFileView(record, prepared, name=_layer_name(p))
     viewer.window.add_dock_widget(view, name=f"ECG · {p.name}", area="bottom")
+    from qtpy.QtCore import QTimer
+
+    QTimer.singleShot(0, viewer.reset_view)  # the dock took canvas space: refit the layers once it is laid out
     return NO_LAYERS
 
 
