@@ -4,8 +4,10 @@
 The trainer writes into a hidden staging directory beside the chosen output directory,
 which is moved into place only when training finishes, so a cancelled or failed run leaves
 no checkpoint behind (and an existing checkpoint is replaced only after asking, and only by
-a finished one). The new checkpoint is then loaded into the Explorer and the cohort is
-re-embedded in a worker.
+a finished one). The new checkpoint is then read back and the cohort embedded with it in a
+worker; the model and its embeddings are installed in the Explorer together, so the views
+redraw once (with no blank "no embedding" frame in between) and the Qt thread never reads
+weights. Progress reaches the widgets at most every ``PROGRESS_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magicgui import widgets as mw
-from qtpy.QtCore import Signal
+from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from .mini_plot import MiniPlot
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from ..cohort import Cohort
     from ..explorer import Explorer
 
-__all__ = ["TrainingPanel", "TrainOutcome"]
+__all__ = ["TrainOutcome", "TrainingPanel", "load_and_embed", "preload_optimizer_imports"]
 
 #: Network width presets: "tiny" trains in seconds on a laptop, "full" is the paper-scale default.
 CURVES = {  # trainer key -> (legend, colour)
@@ -40,6 +42,11 @@ CURVES = {  # trainer key -> (legend, colour)
     "mri_recon": ("MRI recon (train)", "#cc79a7"),
     "val_loss": ("validation loss", "#e69f00"),
 }
+
+
+#: Least time between two progress-bar updates: a QProgressBar repaints synchronously, and
+#: where OpenGL is rendered in software each repaint composes every canvas in the window.
+PROGRESS_INTERVAL_S = 0.1
 
 
 @dataclass
@@ -51,6 +58,33 @@ class TrainOutcome:
     checkpoint: Path | None
     epochs: int = 0
     best_val_loss: float = math.nan
+
+
+_preloaded = threading.Event()
+_preload_lock = threading.Lock()
+_preload_started = False
+
+
+def preload_optimizer_imports() -> threading.Event:
+    """Import what the first torch optimizer imports, in a background thread; set when done.
+
+    Building the first optimizer in a process imports ``torch._dynamo`` (about a second;
+    parts of it hold the GIL for 0.2-0.3 s at a time). Done in the training worker, that
+    froze the UI just after "Train" was pressed; the panel starts it while the explorer opens.
+    """
+    global _preload_started
+    with _preload_lock:
+        if not _preload_started:
+            _preload_started = True
+
+            def run() -> None:
+                try:
+                    import torch._dynamo  # noqa: F401
+                finally:
+                    _preloaded.set()
+
+            threading.Thread(target=run, name="napari-latent-preload", daemon=True).start()
+    return _preloaded
 
 
 def _notify_error(message: str) -> None:
@@ -89,6 +123,15 @@ def run_training(
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def load_and_embed(cohort: Cohort, checkpoint: Path, *, progress=None, should_stop=None) -> tuple[Any, dict]:
+    """Read a checkpoint for ``cohort`` and embed the cohort with it: ``(model, embeddings)``."""
+    from ..analysis.embedding import embed_cohort
+    from ..explorer import resolve_model
+
+    model = resolve_model(str(checkpoint), cohort)
+    return model, embed_cohort(cohort, model, progress=progress, should_stop=should_stop)
+
+
 class TrainingPanel(QWidget):
     """Model options (a magicgui form), Train / Cancel, progress and live loss curves.
 
@@ -111,6 +154,11 @@ class TrainingPanel(QWidget):
         self._pbar = None
         self._steps_per_epoch = 1
         self._outcome: TrainOutcome | None = None  # set while the new model is being embedded
+        self._progress: tuple[int | None, int, str, int | None] | None = None  # waiting to be shown
+        self._progress_at = -math.inf
+        self._progress_timer = QTimer(self)
+        self._progress_timer.setSingleShot(True)
+        self._progress_timer.timeout.connect(self._apply_progress)
         self.form = self._make_form()
 
         self.train_button = QPushButton("Train", clicked=lambda: self.start())
@@ -138,6 +186,7 @@ class TrainingPanel(QWidget):
         stop = self._stop
         self.destroyed.connect(lambda *_: stop.set())  # a closed panel stops its run
         self._embed_progress.connect(self._on_embed_progress)
+        preload_optimizer_imports()
 
     # ------------------------------------------------------------------ the form
     def _make_form(self) -> mw.Container:
@@ -265,6 +314,8 @@ class TrainingPanel(QWidget):
 
     def _idle(self, status: str) -> None:
         self._worker = None
+        self._progress_timer.stop()
+        self._progress = None
         if self._pbar is not None:
             self._pbar.close()
             self._pbar = None
@@ -278,14 +329,21 @@ class TrainingPanel(QWidget):
 
     def _on_error(self, exc: BaseException) -> None:
         cancelled, outcome, self._outcome = self._stop.is_set(), self._outcome, None
-        what = "Embedding" if outcome is not None else "Training"
-        if not cancelled:
-            _notify_error(f"{what} failed: {type(exc).__name__}: {exc}")
-        if outcome is not None:  # the new model is loaded; only its embedding is missing
+        if outcome is not None:  # trained and saved: load the new model; only its embedding is missing
+            try:
+                self.explorer.model = str(outcome.checkpoint)
+            except Exception as load_exc:  # noqa: BLE001 (a checkpoint that cannot be read back is reported)
+                _notify_error(f"Trained, but could not load {outcome.checkpoint}: {load_exc}")
+                self._idle("failed")
+                return
+            if not cancelled:
+                _notify_error(f"Embedding failed: {type(exc).__name__}: {exc}")
             what = "cancelled" if cancelled else "failed"
             self.status.setText(f"Model saved to {outcome.checkpoint} and loaded; embedding {what}.")
             self._idle(outcome.status)
             return
+        if not cancelled:
+            _notify_error(f"Training failed: {type(exc).__name__}: {exc}")
         self.status.setText("Cancelled: nothing was saved." if cancelled else f"Failed: {exc}")
         self._idle("cancelled" if cancelled else "failed")
 
@@ -320,11 +378,32 @@ class TrainingPanel(QWidget):
             if key in event:
                 legend, colour = CURVES[key]
                 self.plot.append(legend, x, event[key], colour=colour, width=2 if key == "loss" else 1)
-        self.progress_bar.setValue(int(event["step"]))
-        self.progress_bar.setFormat(f"step %v of %m · {event['eta_s'] / 60:.1f} min left")
-        if self._pbar is not None:
-            self._pbar.n = int(event["step"])
+        step = int(event["step"])
+        self._show_progress(None, step, f"step %v of %m · {event['eta_s'] / 60:.1f} min left", step)
+
+    def _show_progress(self, maximum: int | None, value: int, fmt: str, pbar_n: int | None = None) -> None:
+        """Show progress now, or (when the last update was less than PROGRESS_INTERVAL_S ago)
+        only the newest progress a little later."""
+        self._progress = (maximum, value, fmt, pbar_n)
+        wait = self._progress_at + PROGRESS_INTERVAL_S - time.perf_counter()
+        if wait <= 0:
+            self._apply_progress()
+        elif not self._progress_timer.isActive():
+            self._progress_timer.start(max(1, math.ceil(wait * 1000)))
+
+    def _apply_progress(self) -> None:
+        progress, self._progress = self._progress, None
+        if progress is None or self._worker is None:
+            return
+        maximum, value, fmt, pbar_n = progress
+        if maximum is not None:
+            self.progress_bar.setRange(0, maximum)
+        self.progress_bar.setValue(value)
+        self.progress_bar.setFormat(fmt)
+        if pbar_n is not None and self._pbar is not None:
+            self._pbar.n = pbar_n
             self._pbar.refresh()
+        self._progress_at = time.perf_counter()
 
     # ------------------------------------------------------------------ after training
     def _on_trained(self, outcome: TrainOutcome) -> None:
@@ -332,27 +411,18 @@ class TrainingPanel(QWidget):
             self.status.setText("Cancelled: nothing was saved; the Explorer keeps its model.")
             self._idle("cancelled")
             return
-        try:
-            self.explorer.model = str(outcome.checkpoint)
-        except Exception as exc:  # a checkpoint that cannot be read back is reported, not raised in Qt
-            _notify_error(f"Trained, but could not load {outcome.checkpoint}: {exc}")
-            self._idle("failed")
-            return
-        from ..analysis.embedding import embed_cohort
-
         self._outcome = outcome
-
-        job = partial(embed_cohort, self.explorer.cohort, self.explorer.model,
+        job = partial(load_and_embed, self.explorer.cohort, outcome.checkpoint,
                       progress=self._embed_progress.emit, should_stop=self._stop.is_set)  # fmt: skip
         self._launch(job, self._on_embedded, "Embedding the cohort with the new model")
 
     def _on_embed_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setRange(0, total)
-        self.progress_bar.setValue(done)
-        self.progress_bar.setFormat("embedding %v of %m")
+        self._show_progress(total, done, "embedding %v of %m")
 
-    def _on_embedded(self, embeddings: dict) -> None:
+    def _on_embedded(self, loaded: tuple[Any, dict]) -> None:
         outcome, self._outcome = self._outcome, None
+        model, embeddings = loaded
+        self.explorer.model = model  # views blank here, but redraw only after the embeddings below
         self.explorer.set_embeddings(embeddings)
         self.status.setText(
             f"{outcome.status.replace('_', ' ').capitalize()} after {outcome.epochs} epochs (best validation loss "

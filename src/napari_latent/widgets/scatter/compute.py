@@ -4,22 +4,29 @@ The worker calls :func:`napari_latent.analysis.project` on latents read on the Q
 the finished :class:`ProjectionResult` is handed back on the Qt thread, where the widget
 installs it with ``Explorer.set_projection`` (so every Explorer event fires on the Qt
 thread). Intermediate layouts are "latest wins": the worker stores the newest one and
-pokes the Qt thread; a poke that finds nothing new does nothing.
+pokes the Qt thread; a poke that finds nothing new does nothing. Layouts reach the view at
+most every ``STREAM_INTERVAL_S`` (a later one waits on a timer): on a small cohort openTSNE
+reports hundreds of layouts a second, and redrawing each (the progress bar repaints
+synchronously) would keep the Qt thread busy without pause.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from typing import Any
 
 import numpy as np
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, QTimer, Signal
 
 __all__ = ["METHOD_LABELS", "ProjectionRunner", "available_methods"]
 
 METHOD_LABELS = {"pca": "PCA", "tsne": "t-SNE", "pacmap": "PaCMAP", "umap": "UMAP"}
 _TSNE_DEFAULT_ITERS = (250, 500)  # openTSNE's early-exaggeration and main iterations
 _MODULES = {"tsne": "openTSNE", "pacmap": "pacmap", "umap": "umap"}
+#: Least time from the end of one streamed-layout redraw to the next one.
+STREAM_INTERVAL_S = 0.1
 
 
 def available_methods() -> list[str]:
@@ -53,6 +60,10 @@ class ProjectionRunner(QObject):
         self._worker = None
         self._pbar = None
         self._total = 0
+        self._delivered_at = -math.inf
+        self._later = QTimer(self)
+        self._later.setSingleShot(True)
+        self._later.timeout.connect(self._deliver)
         self._poke.connect(self._deliver)
 
     @property
@@ -112,6 +123,11 @@ class ProjectionRunner(QObject):
 
     # ------------------------------------------------------------------ Qt side
     def _deliver(self) -> None:
+        wait = self._delivered_at + STREAM_INTERVAL_S - time.perf_counter()
+        if wait > 0:  # too soon after the last one: deliver the newest layout later
+            if not self._later.isActive():
+                self._later.start(max(1, math.ceil(wait * 1000)))
+            return
         with self._lock:
             latest, self._latest = self._latest, None
         if latest is None or self._worker is None or self._stop.is_set():
@@ -120,8 +136,9 @@ class ProjectionRunner(QObject):
         if self._pbar is not None:
             self._pbar.n = min(iteration, self._total)
             self._pbar.refresh()
+        self.streamed.emit(iteration, coords)  # first: the progress bar repaints (and so draws it) at once
         self.progressed.emit(iteration, self._total)
-        self.streamed.emit(iteration, coords)
+        self._delivered_at = time.perf_counter()
 
     def _returned(self, worker, result) -> None:
         if worker is not self._worker:
