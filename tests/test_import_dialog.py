@@ -100,16 +100,11 @@ def test_a_missing_file_is_listed_in_the_failures_table(dialog, qtbot, example, 
     assert "gone" in dialog.failures_table.item(0, 1).toolTip() and reason
     assert "1 failed" in dialog.status.text()
     assert errors == []
-    from napari_latent._napari import readers
-
-    opened = []
-    readers_open = readers.open_store_in_viewer
-    try:
-        readers.open_store_in_viewer = lambda path, viewer, model="demo": opened.append((Path(path), viewer))
-        _click(qtbot, dialog.open_button)
-    finally:
-        readers.open_store_in_viewer = readers_open
-    assert opened == [(out, dialog.viewer)]
+    explorer = dialog.open_in_explorer()
+    assert explorer is not None and explorer.cohort.path == out
+    assert "Fused latent space" in dialog.viewer.window.dock_widgets
+    qtbot.waitUntil(lambda: bool(explorer.embeddings) and explorer.focused == 0, timeout=TIMEOUT_MS)
+    assert explorer.embeddings["fused"].shape[0] == 3
 
 
 def test_cancel_stops_and_leaves_no_store(dialog, qtbot, example, tmp_path):

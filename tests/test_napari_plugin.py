@@ -1,4 +1,4 @@
-"""The plugin as napari sees it: manifest discovery, sample data, the subject browser."""
+"""The plugin as napari sees it: manifest discovery, sample data, the Explorer launcher, the subject browser."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ def test_manifest_is_valid_and_lists_widgets_and_sample_data():
     assert manifest.package_metadata.version
     widgets = {w.display_name for w in manifest.contributions.widgets}
     samples = {s.display_name for s in manifest.contributions.sample_data}
-    assert "Cohort subject browser" in widgets
-    assert {"Demo cohort — one subject", "Demo cohort — 1,000 subjects"} <= samples
+    assert {"Latent Space Explorer", "Cohort subject browser", "Import cohort"} <= widgets
+    assert {"Demo cohort — one subject", "Demo cohort — 1,000 subjects in the Explorer"} <= samples
     for command in manifest.contributions.commands:  # every command resolves to real code
         assert callable(_resolve(command.python_name))
 
@@ -79,3 +79,39 @@ def test_browser_shows_a_notification_for_a_bad_store(browser, qtbot, tmp_path, 
     qtbot.waitUntil(lambda: bool(messages), timeout=10_000)
     assert "not a cohort store" in messages[0] and str(bad) in messages[0]
     assert widget.cohort is None and subject_browser.CINE_LAYER not in viewer.layers
+
+
+def test_launcher_opens_a_store_with_a_checkpoint_and_docks_every_view(
+    make_napari_viewer_proxy, qtbot, demo_store, tiny_model, tmp_path
+):
+    from napari_latent.model import save_checkpoint
+    from napari_latent.widgets.explorer_launcher import ExplorerLauncher
+
+    viewer = make_napari_viewer_proxy()
+    checkpoint = save_checkpoint(tiny_model, tmp_path / "tiny")
+    launcher = ExplorerLauncher(viewer)
+    viewer.window.add_dock_widget(launcher)
+    launcher.cohort_box.setCurrentIndex(launcher.cohort_box.findData("store"))
+    launcher.store_edit.value = demo_store.path
+    launcher.model_box.setCurrentIndex(launcher.model_box.findData("checkpoint"))
+    launcher.model_edit.value = checkpoint
+    assert launcher.store_edit.native.isVisibleTo(launcher) and launcher.model_edit.native.isVisibleTo(launcher)
+    with qtbot.waitSignal(launcher.opened, timeout=60_000) as blocker:
+        launcher.open_button.click()
+    explorer = blocker.args[0]
+    assert explorer.cohort.path == demo_store.path and explorer.model is not None
+    assert explorer.embeddings["fused"].shape[0] == len(demo_store) and explorer.focused == 0
+    assert {"Fused latent space", "Distributions"} <= set(viewer.window.dock_widgets)
+    assert launcher.status.text().startswith(f"Opened {len(demo_store)} subjects")
+
+
+def test_launcher_reports_a_folder_that_is_not_a_store(make_napari_viewer_proxy, qtbot, tmp_path, monkeypatch):
+    from napari_latent.widgets.explorer_launcher import ExplorerLauncher
+
+    messages = []
+    monkeypatch.setattr("napari.utils.notifications.show_error", messages.append)
+    viewer = make_napari_viewer_proxy()
+    launcher = ExplorerLauncher(viewer)
+    launcher.open(tmp_path, None)
+    assert messages and str(tmp_path) in messages[0]
+    assert launcher.open_button.isEnabled() and "Fused latent space" not in viewer.window.dock_widgets

@@ -24,16 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import napari
 
-    from ..explorer import Explorer
     from ..io.records import CineSeries
 
 __all__ = [
     "cine_layer_data",
     "get_reader",
     "is_ecg_dicom",
-    "open_store_in_viewer",
     "read_cine_layers",
     "read_cohort_store",
     "read_dicom_file",
@@ -240,69 +237,10 @@ def read_cohort_store(path: str | Sequence[str]) -> list[LayerData]:
     viewer = _current_viewer()
     if viewer is None:
         raise CohortError("the Explorer docks its views in a napari viewer and there is none", path=p)
+    from ..widgets.explorer_launcher import open_store_in_viewer
+
     open_store_in_viewer(p, viewer)
     return NO_LAYERS
-
-
-def open_store_in_viewer(path: str | os.PathLike, viewer: napari.viewer.Viewer, model: Any = "demo") -> Explorer:
-    """Open the store, dock the Explorer's views at once, then load the model and embed in a worker.
-
-    ``model`` is a checkpoint path, ``"demo"`` (used only when its input schema fits the store)
-    or None. The table opens on the Qt thread (it is small and a bad store should fail at once);
-    the model and the embedding (cached in the store after the first time) load in a worker with
-    a napari progress bar, and the first subject is focused when they are in.
-    """
-    from ..cohort import open_cohort
-    from ..explorer import Explorer
-    from ..widgets.layout import dock_explorer
-
-    cohort = open_cohort(path)
-    explorer = Explorer(cohort)
-    dock_explorer(explorer, viewer)
-    _load_model_in_worker(explorer, model)
-    return explorer
-
-
-def _load_model_in_worker(explorer: Explorer, model: Any) -> None:
-    from napari.qt.threading import create_worker
-    from napari.utils import progress
-    from napari.utils.notifications import show_error, show_info
-
-    if model is None:
-        explorer.focus(0)
-        return
-    pbar = progress(total=0, desc="Embedding the cohort")
-
-    def job():
-        from ..analysis.embedding import embed_cohort
-        from ..explorer import resolve_model
-        from ..model.checkpoint import SchemaMismatchError
-
-        try:
-            resolved = resolve_model(model, explorer.cohort)
-        except SchemaMismatchError as exc:
-            if model != "demo":
-                raise
-            return None, str(exc)
-        return resolved, embed_cohort(explorer.cohort, resolved)
-
-    def done(result) -> None:
-        resolved, embeddings = result
-        if resolved is None:
-            show_info(f"Opened without a model: the demo model does not fit this store ({embeddings}).")
-        else:
-            explorer.model = resolved
-            explorer.set_embeddings(embeddings)
-        explorer.focus(0)
-
-    def failed(exc: BaseException) -> None:
-        show_error(f"{explorer.cohort.path}: could not load the model: {type(exc).__name__}: {exc}")
-
-    worker = create_worker(job, _ignore_errors=True)
-    worker.returned.connect(done)
-    worker.errored.connect(failed)
-    worker.finished.connect(pbar.close)
-    worker.start()
 
 
 def _current_viewer():

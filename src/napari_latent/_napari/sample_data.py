@@ -1,4 +1,4 @@
-"""npe2 sample data: one demo subject, or the 1,000-subject demo cohort with its browser."""
+"""npe2 sample data: one demo subject, or the 1,000-subject demo cohort in the Explorer."""
 
 from __future__ import annotations
 
@@ -14,17 +14,21 @@ def demo_subject() -> list[LayerData]:
 
 
 def demo_cohort() -> list[LayerData]:
-    """Open (generating once, then from the cache) the demo cohort in the subject browser."""
+    """The 1,000-subject demo cohort with the shipped demo model, every Explorer view docked.
+
+    Generating the cohort (the first time; then it is cached) and embedding it run in
+    workers with progress bars; without a viewer, demo subject 0's layers are returned.
+    """
     import napari
 
-    from ..widgets.subject_browser import SubjectBrowser
+    from ..widgets.explorer_launcher import ExplorerLauncher
 
     viewer = napari.current_viewer()
     if viewer is None:
         from ..cohort.synthetic import demo_cohort as load
 
         return subject_layers(load().subject(0))
-    browser = SubjectBrowser(viewer)
-    viewer.window.add_dock_widget(browser, name="Cohort subject browser", area="right")
-    browser.open_demo()
+    launcher = ExplorerLauncher(viewer)
+    viewer.window.add_dock_widget(launcher, name="Latent Space Explorer", area="right")
+    launcher.open("demo", "demo")
     return []

@@ -8,6 +8,13 @@ if TYPE_CHECKING:
     import napari
 
 
+def explorer_launcher(napari_viewer: napari.viewer.Viewer):
+    """Choose a cohort and a model, then dock every Explorer view in ``napari_viewer``."""
+    from ..widgets.explorer_launcher import ExplorerLauncher
+
+    return ExplorerLauncher(napari_viewer)
+
+
 def subject_browser(napari_viewer: napari.viewer.Viewer):
     """The cohort subject browser docked in ``napari_viewer``."""
     from ..widgets.subject_browser import SubjectBrowser

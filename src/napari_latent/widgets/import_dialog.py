@@ -352,7 +352,7 @@ class ImportCohortWidget(QWidget):
         """Open the imported store in the Explorer, docked in this widget's viewer."""
         if self.report is None or self.viewer is None:
             return None
-        from .._napari.readers import open_store_in_viewer
+        from .explorer_launcher import open_store_in_viewer
 
         try:
             return open_store_in_viewer(self.report.store, self.viewer)
