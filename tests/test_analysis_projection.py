@@ -8,8 +8,6 @@ import pytest
 from napari_latent.analysis import Cancelled, ProjectionResult, project, trustworthiness
 from napari_latent.analysis.synthetic import synthetic_latents
 
-pytest.importorskip("sklearn")
-
 # small t-SNE settings: a few dozen iterations on a few hundred points take well under a second
 FAST_TSNE = {"early_exaggeration_iter": 20, "n_iter": 30, "n_jobs": 1}
 

@@ -9,10 +9,6 @@ import threading
 
 import numpy as np
 import pytest
-
-pytest.importorskip("pytestqt")
-pytest.importorskip("napari")
-
 from qtpy.QtCore import QPoint, Qt
 from qtpy.QtTest import QTest
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-pytest.importorskip("pytestqt")
-pytest.importorskip("vispy")
-
 from qtpy.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from qtpy.QtGui import QWheelEvent  # noqa: E402
 from qtpy.QtWidgets import QApplication, QWidget  # noqa: E402

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import time
 
+import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 
 from napari_latent.cohort.synthetic import generate_subject
@@ -17,9 +19,6 @@ from napari_latent.io.cine_writers import (
     write_cine_nifti,
     write_cine_tiff,
 )
-
-pydicom = pytest.importorskip("pydicom")
-nib = pytest.importorskip("nibabel")
 
 TIMES = np.arange(50) * 19.5 + 3.0  # ms, not starting at zero
 

@@ -9,7 +9,9 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,9 +26,6 @@ from napari_latent.io.cine_writers import (
     write_cine_nifti,
     write_cine_tiff,
 )
-
-pydicom = pytest.importorskip("pydicom")
-nib = pytest.importorskip("nibabel")
 
 SUBJECT = "SUBJ-042"
 FRAMES = np.random.default_rng(0).random((3, 8, 8)).astype(np.float32)

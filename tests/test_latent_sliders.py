@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-pytest.importorskip("pytestqt")
-
 from qtpy.QtCore import QPoint, Qt
 from qtpy.QtTest import QTest
 

@@ -13,9 +13,9 @@ import torch
 import napari_latent
 from napari_latent.cohort import LEADS
 from napari_latent.model import (
+    NETWORK_SIZES,
     CheckpointError,
     CheckpointExistsError,
-    NETWORK_SIZES,
     SchemaMismatchError,
     build_model,
     load_demo_model,

@@ -13,9 +13,6 @@ import time
 
 import numpy as np
 import pytest
-
-pytest.importorskip("pytestqt")
-
 from qtpy.QtCore import Qt
 
 from napari_latent.widgets._stall_monitor import EventLoopMonitor, StallReport, cpu_share

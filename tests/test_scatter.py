@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import time
 
+import matplotlib.path as mpath
 import numpy as np
 import pytest
-
-pytest.importorskip("pytestqt")
-pytest.importorskip("vispy")
-mpath = pytest.importorskip("matplotlib.path")
-
 from qtpy.QtCore import QEvent, QPointF, Qt
 from qtpy.QtGui import QMouseEvent
 from qtpy.QtWidgets import QApplication
