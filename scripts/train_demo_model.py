@@ -36,7 +36,7 @@ from napari_latent.model import (  # noqa: E402
 
 DEFAULT_OUT = REPO / "src" / "napari_latent" / "_data" / "demo_model"
 
-#: The demo model: N=2000 subjects, 30 epochs: ~40-50 s an epoch on 2 CPU cores.
+#: The demo model: N=2000 subjects, up to 40 epochs (early stopping): ~30-40 s an epoch on 2 CPU cores.
 DEMO_CONFIG = {
     "model": {
         "architecture": "cross_modal_vae",
@@ -46,7 +46,7 @@ DEMO_CONFIG = {
         "modality_dropout": 0.25,
     },
     "train": {
-        "epochs": 30,
+        "epochs": 40,
         "batch_size": 32,
         "lr": 2e-3,
         "weight_decay": 1e-4,

@@ -268,6 +268,12 @@ def _paint(img: np.ndarray, alpha: np.ndarray, value: float) -> np.ndarray:
     return img + delta
 
 
+#: Subject-to-subject jitter of the thorax around the heart (lungs, liver, chest wall, aorta), in
+#: units of the position SDs below. Small: the crop is heart-centred and registered, so the
+#: surroundings follow the heart's size; most of what varies in the image is then the heart.
+BACKGROUND_JITTER = 0.25
+
+
 def _background(x: np.ndarray, y: np.ndarray, aorta_xy: tuple[float, float], scale: float,
                 rng: np.random.Generator) -> np.ndarray:
     """Static thorax around a heart-centred crop: chest wall, lungs, liver, descending aorta.
@@ -275,7 +281,7 @@ def _background(x: np.ndarray, y: np.ndarray, aorta_xy: tuple[float, float], sca
     ``scale`` is the heart's linear size relative to a typical one: the lungs and liver
     keep their distance to the heart's border.
     """
-    j = rng.standard_normal(9)
+    j = BACKGROUND_JITTER * rng.standard_normal(9)
     img = np.full(x.shape, TISSUE, dtype=_F32)
     for side, dx, dy in ((-1.0, j[5], j[6]), (1.0, j[7], j[8])):  # lungs either side
         lung = _ellipse_sd(x - _F32(side * (78.0 * scale + 5 * dx)), y - _F32(12.0 + 6 * dy), _F32(48.0), _F32(72.0))

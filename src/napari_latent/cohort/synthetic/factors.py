@@ -148,7 +148,8 @@ def sample_factors(seed: int, index: int) -> SubjectFactors:
 
     mri_noise = _clip(0.045 + 0.015 * n(), 0.015, 0.1)
     mri_contrast = _clip(0.32 + 0.05 * n(), 0.18, 0.5)
-    mri_rotation = _clip(6.0 * n(), -15.0, 15.0)
+    # residual in-plane misalignment after the view is registered to a common long axis
+    mri_rotation = _clip(1.0 * n(), -3.0, 3.0)
 
     return SubjectFactors(
         age=round(age, 1),

@@ -22,7 +22,7 @@ from .factors import FACTOR_INFO, sample_factors, subject_rng
 __all__ = ["generate_subject", "generate_cohort", "demo_cohort", "demo_cache_dir", "GENERATOR_VERSION", "DEMO_SEED", "DEMO_SIZE"]
 
 #: Bumped whenever the generator's output changes, so cached demo stores are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEMO_SEED = 0
 DEMO_SIZE = 1000
 
