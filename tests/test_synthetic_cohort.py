@@ -68,3 +68,23 @@ def test_demo_cohort_is_cached(tmp_path):
     assert progress[-1] == (4, 4)
     again = demo_cohort(4, cache_dir=tmp_path, progress=lambda d, t: pytest.fail("regenerated"))
     assert again.path == first.path and again.fingerprint() == first.fingerprint()
+
+
+def test_a_script_without_a_main_guard_still_generates_with_workers(tmp_path):
+    """Spawned workers re-run a script that has no ``if __name__ == "__main__":``; generation
+    must then finish in the calling process (with a warning) instead of failing."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "no_guard.py"
+    store = tmp_path / "c.zarr"
+    script.write_text(
+        "from napari_latent.cohort.synthetic import generate_cohort\n"
+        f"cohort = generate_cohort(6, path={str(store)!r}, workers=2)\n"
+        "print('subjects', len(cohort))\n"
+    )
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "subjects 6" in run.stdout
+    assert "if __name__" in run.stderr  # the warning says why
+    assert len(open_cohort(store)) == 6

@@ -316,8 +316,9 @@ def _pool(workers: int) -> contextlib.AbstractContextManager[ProcessPoolExecutor
 
 def _worker_died(staging: _Staging, exc: BaseException) -> CohortError:
     return CohortError(
-        "a worker process died (a reader crashed or ran out of memory); finished subjects are kept in "
-        f"{staging.path}: rerun to resume, with workers=1 to see which subject's files crash it"
+        "a worker process died (a reader crashed or ran out of memory, or a script calling import_cohort "
+        "lacks an 'if __name__ == \"__main__\":' guard, so each worker re-ran it); finished subjects are kept "
+        f"in {staging.path}: rerun to resume, with workers=1 to see which subject's files crash it"
     )
 
 

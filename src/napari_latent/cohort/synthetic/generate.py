@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -107,29 +109,58 @@ def generate_cohort(
     chunks = [list(range(s, min(s + block, n))) for s in range(0, n, block)]
     rows: list[dict[str, Any]] = []
     with CohortWriter(path, n, overwrite=overwrite) as writer:
-        if workers == 1:
-            for chunk in chunks:
-                _check_stop(should_stop)
-                rows += _write_block(str(writer.temp_path), seed, chunk)
-                if progress is not None:
-                    progress(len(rows), n)
-        else:
-            import multiprocessing as mp
-
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                futures = [pool.submit(_write_block, str(writer.temp_path), seed, c) for c in chunks]
-                try:
-                    for fut in futures:
-                        _check_stop(should_stop)
-                        rows += fut.result()
-                        if progress is not None:
-                            progress(len(rows), n)
-                except BaseException:
-                    for fut in futures:
-                        fut.cancel()
-                    raise
+        done: set[int] = set()
+        if workers > 1:
+            try:
+                _write_in_pool(str(writer.temp_path), seed, chunks, workers, rows, done, progress, should_stop)
+            except BrokenProcessPool:
+                # Typically a script without ``if __name__ == "__main__":``: spawned workers
+                # re-run it and die. Finish in this process instead of failing.
+                warnings.warn(
+                    "worker processes could not run (a script calling this needs an "
+                    "'if __name__ == \"__main__\":' guard); generating in this process instead",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+        for k, chunk in enumerate(chunks):
+            if k in done:
+                continue
+            _check_stop(should_stop)
+            rows += _write_block(str(writer.temp_path), seed, chunk)
+            if progress is not None:
+                progress(len(rows), n)
         rows.sort(key=lambda r: r["subject_id"])
         return writer.commit(_table(rows), columns=_columns(), attrs=_attrs(seed), overwrite=overwrite)
+
+
+def _write_in_pool(
+    temp_path: str,
+    seed: int,
+    chunks: list[list[int]],
+    workers: int,
+    rows: list[dict[str, Any]],
+    done: set[int],
+    progress: Progress | None,
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    """Write ``chunks`` in spawned worker processes, adding their table rows to ``rows`` and
+    the indices of the chunks finished to ``done`` as they complete."""
+    import multiprocessing as mp
+
+    n = sum(len(c) for c in chunks)
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(_write_block, temp_path, seed, c) for c in chunks]
+        try:
+            for k, fut in enumerate(futures):
+                _check_stop(should_stop)
+                rows += fut.result()
+                done.add(k)
+                if progress is not None:
+                    progress(len(rows), n)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
 
 
 def _check_stop(should_stop: Callable[[], bool] | None) -> None:
