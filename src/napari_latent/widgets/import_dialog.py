@@ -31,6 +31,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ._progress import set_progress
+
 if TYPE_CHECKING:
     import napari
 
@@ -263,9 +265,8 @@ class ImportCohortWidget(QWidget):
     def _on_progress(self, done: int, total: int) -> None:
         if not self.is_running:
             return
-        self.progress_bar.setRange(0, max(1, int(total)))
-        self.progress_bar.setValue(int(done))
         self.progress_bar.setFormat("subject %v of %m")
+        set_progress(self.progress_bar, int(done), max(1, int(total)))
 
     def _idle(self, status: str) -> None:
         self._worker = None

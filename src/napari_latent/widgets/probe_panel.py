@@ -19,11 +19,24 @@ import pandas as pd
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import (
-    QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QMenu, QProgressBar, QPushButton, QSplitter,
-    QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )  # fmt: skip
 
 from ._links import disconnect_all
+from ._progress import set_progress
 from .mini_plot import MiniPlot, plot_probe
 
 if TYPE_CHECKING:
@@ -200,8 +213,7 @@ class ProbePanel(QWidget):
         worker.start()
 
     def _on_progress(self, done: int, total: int) -> None:
-        self.progress_bar.setRange(0, total)
-        self.progress_bar.setValue(done)
+        set_progress(self.progress_bar, done, total)
         if self._pbar is not None:
             self._pbar.total = total
             self._pbar.n = done

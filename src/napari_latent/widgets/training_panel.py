@@ -27,6 +27,7 @@ from magicgui import widgets as mw
 from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from ._progress import set_progress
 from .mini_plot import MiniPlot
 
 if TYPE_CHECKING:
@@ -396,10 +397,8 @@ class TrainingPanel(QWidget):
         if progress is None or self._worker is None:
             return
         maximum, value, fmt, pbar_n = progress
-        if maximum is not None:
-            self.progress_bar.setRange(0, maximum)
-        self.progress_bar.setValue(value)
         self.progress_bar.setFormat(fmt)
+        set_progress(self.progress_bar, value, maximum if maximum is not None else self.progress_bar.maximum())
         if pbar_n is not None and self._pbar is not None:
             self._pbar.n = pbar_n
             self._pbar.refresh()

@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
 )
 from superqt import QLabeledDoubleSlider
 
+from .._progress import set_progress
 from .compute import METHOD_LABELS
 
 __all__ = ["NO_COLUMN", "ScatterControls"]
@@ -142,8 +143,7 @@ class ScatterControls:
 
     def set_progress(self, done: int, total: int) -> None:
         if total > 0:
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(done, total))
+            set_progress(self.progress, done, total)
 
     def set_columns(self, columns: Sequence[str], current: str | None) -> None:
         """Fill the colour-by combo without emitting its change signal."""
