@@ -115,3 +115,36 @@ def test_launcher_reports_a_folder_that_is_not_a_store(make_napari_viewer_proxy,
     launcher.open(tmp_path, None)
     assert messages and str(tmp_path) in messages[0]
     assert launcher.open_button.isEnabled() and "Fused latent space" not in viewer.window.dock_widgets
+
+
+def test_demo_cohort_sample_opens_the_explorer_with_the_demo_model(make_napari_viewer_proxy, qtbot, monkeypatch):
+    """File > Open Sample > Demo cohort: the cohort is generated in a worker (12 subjects here,
+    1,000 for users), the shipped model embeds it, and every view is docked."""
+    from napari_latent.cohort.synthetic import generate
+    from napari_latent.widgets.explorer_launcher import ExplorerLauncher
+
+    monkeypatch.setattr(generate, "DEMO_SIZE", 12)
+    viewer = make_napari_viewer_proxy()
+    launchers = []
+    monkeypatch.setattr(ExplorerLauncher, "open", _recording(ExplorerLauncher.open, launchers))
+    viewer.open_sample("napari-latent", "demo_cohort")
+    preview = [layer.name for layer in viewer.layers]
+    assert preview and all(name.startswith("preview") for name in preview)  # subject 0 while it loads
+    assert len(launchers) == 1 and "Latent Space Explorer" in viewer.window.dock_widgets
+    # the cohort and the embedding come from workers: nothing is emitted before the event loop runs
+    with qtbot.waitSignal(launchers[0].opened, timeout=120_000) as blocker:
+        pass
+    explorer = blocker.args[0]
+    assert len(explorer.cohort) == 12 and explorer.model is not None
+    assert explorer.embeddings["fused"].shape == (12, explorer.model.latent_dim)
+    assert {"Fused latent space", "Distributions"} <= set(viewer.window.dock_widgets)
+    qtbot.waitUntil(lambda: "original" in viewer.layers, timeout=30_000)  # the focused subject's decoded views
+    assert not [layer for layer in viewer.layers if layer.name.startswith("preview")]
+
+
+def _recording(method, calls):
+    def wrapper(self, *args, **kwargs):
+        calls.append(self)
+        return method(self, *args, **kwargs)
+
+    return wrapper

@@ -13,22 +13,39 @@ def demo_subject() -> list[LayerData]:
     return subject_layers(cohort.subject(0))
 
 
+#: Name prefix of the layers shown while the demo cohort is prepared; removed once the Explorer is in.
+PREVIEW_PREFIX = "preview · "
+
+
 def demo_cohort() -> list[LayerData]:
     """The 1,000-subject demo cohort with the shipped demo model, every Explorer view docked.
 
     Generating the cohort (the first time; then it is cached) and embedding it run in
-    workers with progress bars; without a viewer, demo subject 0's layers are returned.
+    workers with progress bars. Meanwhile demo subject 0 is shown (napari wants layers back
+    from a sample); those preview layers go once the Explorer's own views are in. Without
+    a viewer, only subject 0's layers are returned.
     """
     import napari
 
+    from ..cohort.synthetic import generate_cohort
     from ..widgets.explorer_launcher import ExplorerLauncher
+
+    preview = subject_layers(generate_cohort(1).subject(0), prefix=PREVIEW_PREFIX)
+    viewer = napari.current_viewer()
+    if viewer is None:
+        return preview
+    launcher = ExplorerLauncher(viewer)
+    viewer.window.add_dock_widget(launcher, name="Latent Space Explorer", area="right")
+    launcher.opened.connect(_remove_preview)
+    launcher.open("demo", "demo")
+    return preview
+
+
+def _remove_preview(explorer) -> None:
+    import napari
 
     viewer = napari.current_viewer()
     if viewer is None:
-        from ..cohort.synthetic import demo_cohort as load
-
-        return subject_layers(load().subject(0))
-    launcher = ExplorerLauncher(viewer)
-    viewer.window.add_dock_widget(launcher, name="Latent Space Explorer", area="right")
-    launcher.open("demo", "demo")
-    return []
+        return
+    for layer in [layer for layer in viewer.layers if layer.name.startswith(PREVIEW_PREFIX)]:
+        viewer.layers.remove(layer)
