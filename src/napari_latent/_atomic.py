@@ -1,4 +1,4 @@
-"""Atomic directory replacement shared by the cohort store and model checkpoints."""
+"""Atomic writes: directory replacement (cohort stores, checkpoints) and new files that never replace one."""
 
 from __future__ import annotations
 
@@ -29,3 +29,42 @@ def replace_dir(src: Path, dst: Path, *, overwrite: bool, exists_error: Callable
         os.replace(old, dst)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def refuse_existing(*paths: str | os.PathLike) -> None:
+    """Raise FileExistsError naming the first of ``paths`` that exists (a dangling link counts)."""
+    for path in paths:
+        if os.path.lexists(path):
+            raise FileExistsError(f"{path} already exists; not overwriting it")
+
+
+def publish_file(tmp: Path, dst: Path) -> None:
+    """Move the finished ``tmp`` to ``dst`` unless ``dst`` exists (race-free where hard links work)."""
+    try:
+        os.link(tmp, dst)  # fails if dst exists, so nothing is ever replaced
+    except FileExistsError:
+        raise FileExistsError(f"{dst} already exists; not overwriting it") from None
+    except OSError:  # a filesystem without hard links
+        refuse_existing(dst)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_new_file(path: str | os.PathLike, write: Callable[[Path], object], *, parents: bool = False) -> Path:
+    """Run ``write(tmp)`` on a temporary name beside ``path``, then publish it as ``path``.
+
+    An existing ``path`` is never replaced (FileExistsError); a failed write leaves nothing.
+    ``parents`` creates missing parent folders first.
+    """
+    dst = Path(path)
+    refuse_existing(dst)
+    if parents:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.parent / f".{dst.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        write(tmp)
+        publish_file(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dst

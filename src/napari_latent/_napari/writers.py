@@ -56,17 +56,11 @@ def cine_from_layer(
     return frames.astype(np.float32, copy=False), spacing, frame_ms  # type: ignore[return-value]
 
 
-def _refuse_existing(path: Path) -> None:
-    if path.exists():
-        raise FileExistsError(f"file {path} already exists; napari-latent never replaces files, choose a new name")
-
-
 def write_nifti(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     """npe2 writer: an image layer to ``.nii`` / ``.nii.gz`` with its spacing and frame time."""
     from ..io.cine_writers import write_cine_nifti
 
     target = Path(path)
-    _refuse_existing(target)
     frames, spacing, frame_ms = cine_from_layer(data, meta, target)
     write_cine_nifti(frames, target, pixel_spacing_mm=spacing, frame_time_ms=frame_ms)
     return [str(target)]
@@ -77,7 +71,6 @@ def write_tiff(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     from ..io.cine_writers import write_cine_tiff
 
     target = Path(path)
-    _refuse_existing(target)
     frames, spacing, frame_ms = cine_from_layer(data, meta, target)
     write_cine_tiff(frames, target, pixel_spacing_mm=spacing, frame_time_ms=frame_ms)
     return [str(target)]

@@ -8,7 +8,6 @@ user's name. :func:`~napari_latent.io.cine_readers.read_cine` reads each format 
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import uuid
@@ -19,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import refuse_existing, write_new_file
 from ..cohort.errors import CohortError
 
 __all__ = [
@@ -63,25 +63,9 @@ def _times(frame_times_ms: Sequence[float] | np.ndarray | None, n: int, path: Pa
     return times
 
 
-def _refuse_existing(path: Path) -> None:
-    if os.path.lexists(path):
-        raise FileExistsError(errno.EEXIST, "refusing to overwrite an existing file", str(path))
-
-
 def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
     """Run ``write(tmp)`` on a temporary name beside ``path``, then move it into place."""
-    path = Path(path)
-    _refuse_existing(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        write(tmp)
-        _refuse_existing(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return write_new_file(path, write, parents=True)
 
 
 def _write_bytes(data: bytes) -> Callable[[Path], None]:
@@ -187,7 +171,7 @@ def write_cine_dicom_series(
     spacing = _spacing_ds(pixel_spacing_mm, directory)
     names = [f"IM{i + 1:04d}.dcm" for i in range(n)]
     for name in names:
-        _refuse_existing(directory / name)
+        refuse_existing(directory / name)
     stored, slope, intercept = _quantise_u16(arr)
     study_uid, series_uid = generate_uid(), series_uid or generate_uid()
     blobs = []
@@ -211,7 +195,7 @@ def write_cine_dicom_series(
         try:
             for name, blob in zip(names, blobs, strict=True):
                 _write_bytes(blob)(tmp_dir / name)
-            _refuse_existing(directory)
+            refuse_existing(directory)
             os.replace(tmp_dir, directory)
         finally:
             if tmp_dir.exists():
@@ -258,7 +242,7 @@ def write_cine_dicom_multiframe(
     n, rows, cols = arr.shape
     times = _times(frame_times_ms, n, path)
     spacing = _spacing_ds(pixel_spacing_mm, path)
-    _refuse_existing(path)
+    refuse_existing(path)
     stored, slope, intercept = _quantise_u16(arr)
     ds = _dataset(ENHANCED_MR_IMAGE_STORAGE, patient_id, generate_uid(), generate_uid(), rows, cols)
     ds.ImageType = ["DERIVED", "PRIMARY", "CINE", "NONE"]

@@ -11,13 +11,13 @@ import os
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
+from .._atomic import publish_file, refuse_existing, write_new_file
 from ..cohort.errors import CohortError
 from ..cohort.schema import LEADS
 from .ecg_readers import MAX_FS, MIN_FS, _map_leads
@@ -52,37 +52,14 @@ def _prepare(
     return x, _map_leads(list(leads), path, None), float(fs)
 
 
-def _refuse_existing(*paths: Path) -> None:
-    for path in paths:
-        if os.path.lexists(path):
-            raise FileExistsError(f"{path} already exists; not overwriting it")
-
-
-def _publish(tmp: Path, dst: Path) -> None:
-    """Move the finished ``tmp`` to ``dst`` unless ``dst`` exists (atomic where hard links work)."""
-    try:
-        os.link(tmp, dst)  # fails if dst exists, so nothing is ever replaced
-    except FileExistsError:
-        raise FileExistsError(f"{dst} already exists; not overwriting it") from None
-    except OSError:  # a filesystem without hard links
-        _refuse_existing(dst)
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> Path:
     """Call ``write`` on a temporary file beside ``path``, then move it into place."""
-    dst = Path(path)
-    _refuse_existing(dst)
-    tmp = dst.parent / f".{dst.name}.{uuid.uuid4().hex[:12]}.tmp"
-    try:
+
+    def to_file(tmp: Path) -> None:
         with open(tmp, "xb") as fh:  # default permissions, unlike mkstemp's 0600
             write(fh)
-        _publish(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dst
+
+    return write_new_file(path, to_file)
 
 
 def write_ecg_npy(signals_mV: np.ndarray, path: str | os.PathLike, *, leads: Sequence[str] = LEADS) -> Path:
@@ -203,7 +180,7 @@ def write_ecg_wfdb(
     if not re.fullmatch(r"[-\w]+", record.name):
         raise CohortError("WFDB record names may hold only letters, digits, '_' and '-'", path=record)
     header, data = record.with_name(record.name + ".hea"), record.with_name(record.name + ".dat")
-    _refuse_existing(header, data)
+    refuse_existing(header, data)
     peak = float(np.abs(x).max())
     gain = 1000.0 if peak * 1000.0 <= 32000 else float(np.floor(32000.0 / peak))
     if gain < 1:
@@ -221,9 +198,9 @@ def write_ecg_wfdb(
             baseline=[0] * len(names),
             write_dir=str(tmpdir),
         )
-        _publish(tmpdir / data.name, data)
+        publish_file(tmpdir / data.name, data)
         try:
-            _publish(tmpdir / header.name, header)
+            publish_file(tmpdir / header.name, header)
         except BaseException:
             data.unlink(missing_ok=True)
             raise
