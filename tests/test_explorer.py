@@ -20,7 +20,11 @@ def ex(explorer):
     return explorer
 
 
-def test_open_embeds_every_space_and_caches_by_model_hash(cohort, tiny_model):
+def test_open_embeds_every_space_and_caches_by_model_hash(cohort, tiny_model, tmp_path):
+    from napari_latent.cohort import write_cohort
+
+    # a private copy: other tests cache their models' embeddings in the shared store
+    cohort = write_cohort(cohort, tmp_path / "copy.zarr")
     ex = Explorer.open(cohort.path, tiny_model)
     assert set(ex.embeddings) == {"fused", "mri", "ecg"}
     assert ex.embeddings["fused"].shape == (24, 8)

@@ -82,11 +82,13 @@ def test_browser_shows_a_notification_for_a_bad_store(browser, qtbot, tmp_path, 
 
 
 def test_launcher_opens_a_store_with_a_checkpoint_and_docks_every_view(
-    make_napari_viewer_proxy, qtbot, demo_store, tiny_model, tmp_path
+    make_napari_viewer_proxy, qtbot, tiny_model, tmp_path
 ):
     from napari_latent.model import save_checkpoint
     from napari_latent.widgets.explorer_launcher import ExplorerLauncher
 
+    # a store of its own: opening it caches an embedding inside, which shared stores must not get
+    demo_store = write_cohort(make_cohort(6), tmp_path / "own.zarr")
     viewer = make_napari_viewer_proxy()
     checkpoint = save_checkpoint(tiny_model, tmp_path / "tiny")
     launcher = ExplorerLauncher(viewer)
