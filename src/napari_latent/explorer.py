@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     #: What ``select`` and ``add_group`` accept.
     Selector = str | Mapping[str, Any] | Sequence[int] | np.ndarray | Group | None
 
-__all__ = ["Explorer", "ExplorerEvents", "SESSION_VERSION", "resolve_model"]
+__all__ = ["Explorer", "ExplorerEvents", "SESSION_VERSION", "load_and_embed", "resolve_model"]
 
 SESSION_VERSION = 1
 
@@ -510,3 +510,15 @@ def resolve_model(model: Any, cohort: Cohort) -> MultimodalModel | None:
         check_schema(read_config(demo_model_path()), cohort, demo_model_path())
         return load_demo_model()
     return load_model(model, cohort)
+
+
+def load_and_embed(cohort: Cohort, model: Any, *, progress=None, should_stop=None) -> tuple[Any, dict]:
+    """Resolve ``model`` (as :func:`resolve_model`) for ``cohort`` and embed the cohort with it.
+
+    Returns ``(model, embeddings)``, for a worker thread to hand to :attr:`Explorer.model` and
+    :meth:`Explorer.set_embeddings` together (one redraw of the views).
+    """
+    from .analysis.embedding import embed_cohort
+
+    resolved = resolve_model(model, cohort)
+    return resolved, embed_cohort(cohort, resolved, progress=progress, should_stop=should_stop)

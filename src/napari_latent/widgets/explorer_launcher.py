@@ -63,17 +63,15 @@ def _load_model_in_worker(explorer: Explorer, model: Any, on_ready: Any = None) 
     pbar = progress(total=0, desc="Embedding the cohort")
 
     def job():
-        from ..analysis.embedding import embed_cohort
-        from ..explorer import resolve_model
+        from ..explorer import load_and_embed
         from ..model.checkpoint import SchemaMismatchError
 
         try:
-            resolved = resolve_model(model, explorer.cohort)
-        except SchemaMismatchError as exc:
+            return load_and_embed(explorer.cohort, model)
+        except SchemaMismatchError as exc:  # the demo model is optional; a chosen checkpoint is not
             if model != DEMO:
                 raise
             return None, str(exc)
-        return resolved, embed_cohort(explorer.cohort, resolved)
 
     def done(result) -> None:
         resolved, embeddings = result

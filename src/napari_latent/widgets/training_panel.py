@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ..cohort import Cohort
     from ..explorer import Explorer
 
-__all__ = ["TrainOutcome", "TrainingPanel", "load_and_embed", "preload_optimizer_imports"]
+__all__ = ["TrainOutcome", "TrainingPanel", "preload_optimizer_imports"]
 
 #: Network width presets: "tiny" trains in seconds on a laptop, "full" is the paper-scale default.
 CURVES = {  # trainer key -> (legend, colour)
@@ -122,15 +122,6 @@ def run_training(
         return TrainOutcome(result.status, out_dir, result.epoch, result.best_val_loss)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def load_and_embed(cohort: Cohort, checkpoint: Path, *, progress=None, should_stop=None) -> tuple[Any, dict]:
-    """Read a checkpoint for ``cohort`` and embed the cohort with it: ``(model, embeddings)``."""
-    from ..analysis.embedding import embed_cohort
-    from ..explorer import resolve_model
-
-    model = resolve_model(str(checkpoint), cohort)
-    return model, embed_cohort(cohort, model, progress=progress, should_stop=should_stop)
 
 
 class TrainingPanel(QWidget):
@@ -410,6 +401,8 @@ class TrainingPanel(QWidget):
             self.status.setText("Cancelled: nothing was saved; the Explorer keeps its model.")
             self._idle("cancelled")
             return
+        from ..explorer import load_and_embed
+
         self._outcome = outcome
         job = partial(load_and_embed, self.explorer.cohort, outcome.checkpoint,
                       progress=self._embed_progress.emit, should_stop=self._stop.is_set)  # fmt: skip
