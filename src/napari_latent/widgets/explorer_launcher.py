@@ -103,13 +103,13 @@ class ExplorerLauncher(QWidget):
     opened = Signal(object)
     _progress = Signal(int, int)  # emitted on the worker thread, delivered on the Qt thread
 
-    def __init__(self, viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
+    def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from magicgui.widgets import FileEdit
 
         from ..cohort.synthetic import DEMO_SIZE
 
-        self.viewer = viewer
+        self.viewer = napari_viewer
         self.explorer: Explorer | None = None
         self._busy = False
         self._model: Any = None

@@ -67,9 +67,9 @@ class ImportCohortWidget(QWidget):
     example_made = Signal(str)
     _progress = Signal(int, int)  # emitted on the worker thread, delivered on the Qt thread
 
-    def __init__(self, viewer: napari.viewer.Viewer | None = None, parent: QWidget | None = None):
+    def __init__(self, napari_viewer: napari.viewer.Viewer | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.viewer = viewer
+        self.viewer = napari_viewer
         self.report: Any = None
         self.failures: list[tuple[str, str, str]] = []
         self._worker = None
