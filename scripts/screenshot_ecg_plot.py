@@ -19,7 +19,7 @@ from vispy.io import write_png
 from napari_latent.cohort.ecg_processing import median_beat
 from napari_latent.cohort.synthetic.ecg import synthesize_ecg
 from napari_latent.cohort.synthetic.factors import sample_factors, subject_rng
-from napari_latent.widgets.ecg_plot import EcgPlot
+from napari_latent.widgets.plots.ecg_plot import EcgPlot
 
 IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 

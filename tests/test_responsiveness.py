@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from qtpy.QtCore import Qt
 
-from napari_latent.widgets._stall_monitor import EventLoopMonitor, StallReport, cpu_share
-from napari_latent.widgets.training_panel import preload_optimizer_imports
+from stall_monitor import EventLoopMonitor, StallReport, cpu_share
+from napari_latent.widgets.views.training_panel import preload_optimizer_imports
 
 WARMUP_S = 1.0  # first draw, shader compilation: not measured
 MAX_STALL_MS = 100.0  # on a machine that gives the Qt thread a whole core
@@ -98,7 +98,7 @@ def test_report_figures_from_known_gaps():
 # ---------------------------------------------------------------------- the docked Explorer under load
 @pytest.fixture
 def docked(make_napari_viewer_proxy, explorer, qtbot):
-    from napari_latent.widgets.layout import dock_explorer
+    from napari_latent.widgets.views.layout import dock_explorer
 
     viewer = make_napari_viewer_proxy(show=True)
     docks = dock_explorer(explorer, viewer)
@@ -203,7 +203,7 @@ def test_training_and_tsne_at_once_keep_the_ui_responsive(docked, qtbot, tmp_pat
 def test_cohort_import_keeps_the_ui_responsive(docked, qtbot, tmp_path):
     from napari_latent.cohort import is_cohort_store
     from napari_latent.io.example_files import write_example_folder
-    from napari_latent.widgets.import_dialog import ImportCohortWidget
+    from napari_latent.widgets.standalone.import_dialog import ImportCohortWidget
 
     viewer, _ = docked
     dialog = ImportCohortWidget(viewer)

@@ -484,7 +484,7 @@ class Explorer:
         """Dock this session's views in ``viewer`` (a new viewer by default)."""
         import napari
 
-        from .widgets.layout import dock_explorer
+        from .widgets.views.layout import dock_explorer
 
         viewer = viewer or napari.Viewer(title="napari-latent")
         dock_explorer(self, viewer)

@@ -5,7 +5,7 @@ the path (names, suffixes, a directory listing), so napari's reader discovery st
 The reader functions it returns do the work:
 
 * a cine becomes an image layer (T, H, W) with a time axis and the file's spacing as scale;
-* an ECG is drawn on ECG paper in a docked :class:`~napari_latent.widgets.ecg_file_view.EcgFileView`
+* an ECG is drawn on ECG paper in a docked :class:`~napari_latent.widgets.standalone.ecg_file_view.EcgFileView`
   (napari has no layer type for 12 waveforms, and a shapes layer of polylines would show no
   paper grid, no lead layout and no calibration), so the reader returns ``[(None,)]``,
   napari's "handled, no layers" sentinel;
@@ -144,7 +144,7 @@ def cine_layer_data(series: CineSeries, name: str) -> list[LayerData]:
         )
     ]  # fmt: skip
     if series.labels is not None:
-        from .layer_data import _label_colormap
+        from ..widgets.plots.layer_data import _label_colormap
 
         labels = np.asarray(series.labels).astype(np.uint8, copy=False)
         layers.append((labels, {**common, "name": f"{name} labels", "opacity": 0.4,
@@ -218,7 +218,7 @@ def read_ecg_file(path: str | Sequence[str]) -> list[LayerData]:
         )
     record = read_ecg(p)
     prepared = standardise_ecg(record)
-    from ..widgets.ecg_file_view import EcgFileView
+    from ..widgets.standalone.ecg_file_view import EcgFileView
 
     view = EcgFileView(record, prepared, name=_layer_name(p))
     viewer.window.add_dock_widget(view, name=f"ECG · {p.name}", area="bottom")
@@ -237,7 +237,7 @@ def read_cohort_store(path: str | Sequence[str]) -> list[LayerData]:
     viewer = _current_viewer()
     if viewer is None:
         raise CohortError("the Explorer docks its views in a napari viewer and there is none", path=p)
-    from ..widgets.explorer_launcher import open_store_in_viewer
+    from ..widgets.standalone.explorer_launcher import open_store_in_viewer
 
     open_store_in_viewer(p, viewer)
     return NO_LAYERS

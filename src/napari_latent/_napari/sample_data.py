@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .layer_data import LayerData, subject_layers
+from ..widgets.plots.layer_data import LayerData, subject_layers
 
 
 def demo_subject() -> list[LayerData]:
@@ -28,7 +28,7 @@ def demo_cohort() -> list[LayerData]:
     import napari
 
     from ..cohort.synthetic import generate_cohort
-    from ..widgets.explorer_launcher import ExplorerLauncher
+    from ..widgets.standalone.explorer_launcher import ExplorerLauncher
 
     preview = subject_layers(generate_cohort(1).subject(0), prefix=PREVIEW_PREFIX)
     viewer = napari.current_viewer()

@@ -7,7 +7,7 @@ are never replaced: napari's save dialog may ask "replace?", but the writer refu
 ``FileExistsError`` naming the file (napari shows it), so nothing the user has is lost.
 
 ECGs are not napari layers (they are drawn in docked ECG plots); an opened ECG file is saved
-as CSV from its plot's "Save CSV…" button (:class:`~napari_latent.widgets.ecg_file_view.EcgFileView`).
+as CSV from its plot's "Save CSV…" button (:class:`~napari_latent.widgets.standalone.ecg_file_view.EcgFileView`).
 """
 
 from __future__ import annotations

@@ -48,8 +48,8 @@ def lasso_polygons(coords: np.ndarray) -> list[np.ndarray]:
 def bench_vispy(app, n: int, repeats: int) -> dict[str, float]:
     from qtpy.QtWidgets import QHBoxLayout, QWidget
 
-    from ..widgets.distributions import DistributionView
-    from ..widgets.scatter import EmbeddingScatter
+    from ..widgets.views.distributions import DistributionView
+    from ..widgets.views.scatter import EmbeddingScatter
 
     ex, coords = _explorer(n)
     window = QWidget()
@@ -102,7 +102,7 @@ def bench_matplotlib(n: int, repeats: int) -> dict[str, float]:
     from matplotlib.figure import Figure
     from matplotlib.path import Path
 
-    from ..widgets.colouring import UNSELECTED, column_colours
+    from ..widgets.plots.colouring import UNSELECTED, column_colours
 
     ex, coords = _explorer(n)
     base = column_colours(ex.table, "sex").rgba

@@ -28,7 +28,7 @@ def run(ctx: BenchContext) -> None:
     import napari
 
     from ..explorer import Explorer
-    from ..widgets.decoded_views import DecodedViews
+    from ..widgets.views.decoded_views import DecodedViews
 
     repeats, seconds = ctx.pick((8, 1.5), (40, 4.0))
     app = qt_app()

@@ -1,0 +1,445 @@
+"""Decoded views: the focused subject's cine next to its reconstruction, its ECG→MRI
+translation and the decode of the edited latent, as napari image layers with a time axis,
+plus a 12-lead median-beat plot of the same four (original, reconstruction, MRI→ECG, edited).
+
+Layout: the four cines sit side by side in world space (layer ``translate`` offsets, a 2 × 2
+or 1 × 4 arrangement) with a title above each, and the labels layer stacked on the original.
+Offsets rather than napari's grid mode, because grid mode puts every layer in the viewer,
+labels included, in a cell of its own and re-arranges layers that are not ours. All layers
+share one time scale (the focused subject's cardiac cycle), so napari's frame slider and
+play button step them together.
+
+Nothing is decoded on the Qt thread: the subject's products and the edited latent each go
+through a :class:`LatestWinsDecoder`; layers are updated in place (``layer.data = ...``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from qtpy.QtCore import QObject, Signal
+from qtpy.QtGui import QColor, QIcon, QPainter, QPixmap
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..plots.layer_data import LABEL_COLORS, _label_colormap, cine_layer_kwargs
+from ...cohort.schema import ECG_FS, LEADS, MRI_FRAMES, MRI_PIXEL_SPACING_MM, MRI_SIZE
+from .._qt.links import disconnect_all
+from .decode_worker import LatestWinsDecoder
+from ..plots.ecg_plot import EcgPlot
+
+if TYPE_CHECKING:
+    import napari
+
+    from ...explorer import Explorer
+
+__all__ = ["VIEWS", "DecodedViews"]
+
+#: View key -> (layer name, ECG trace name or None, trace colour on ECG paper, title colour on the canvas).
+VIEWS: dict[str, tuple[str, str | None, str | None, str]] = {
+    "original": ("original", "original", "#000000", "#e8e8e8"),
+    "labels": ("original labels", None, None, "#e8e8e8"),
+    "reconstruction": ("reconstruction", "reconstruction", "#1f4fd1", "#8fb0ff"),
+    "translation": ("ECG → MRI", "MRI-to-ECG", "#1a8f3c", "#6fd08c"),
+    "edited": ("edited", "edited", "#d0361f", "#ff8a75"),
+}
+CELLS = ("original", "reconstruction", "translation", "edited")
+TITLES_LAYER = "decoded view titles"
+_CELL_MM = MRI_SIZE * MRI_PIXEL_SPACING_MM
+
+
+class DecodedViews(QObject):
+    """Keeps the decoded layers and the ECG plot in step with an Explorer.
+
+    ``subject_shown(index)`` fires when the focused subject's original, reconstruction and
+    translations are in place; ``edited_shown(z)`` when the edited cine and ECG show ``z``.
+    :attr:`widget` holds the view toggles and the ECG plot.
+    """
+
+    subject_shown = Signal(object)
+    edited_shown = Signal(object)
+    visibility_changed = Signal(str, bool)
+
+    def __init__(
+        self, explorer: Explorer, viewer: napari.viewer.Viewer, *, columns: int = 2, parent: QObject | None = None
+    ):
+        super().__init__(parent)
+        self.explorer = explorer
+        self.viewer = viewer
+        self._columns = columns
+        self._layers: dict[str, Any] = {}
+        self._layer_slots: list[tuple[Any, Any]] = []
+        self._visible = dict.fromkeys(VIEWS, True)
+        self._ecg: dict[str, np.ndarray] = {}
+        self._cycle_s: float | None = None
+        self._subject_id = ""
+        self._fitted = False
+        self.ecg_plot = EcgPlot()
+        self.ecg_plot.mode = "median"
+        self.edited_decoder = LatestWinsDecoder(explorer, parent=self, name="edited decoder")
+        self.subject_decoder = LatestWinsDecoder(func=self._decode_subject, parent=self, name="subject decoder")
+        self.edited_decoder.decoded.connect(self._show_edited)
+        self.subject_decoder.decoded.connect(self._show_subject)
+        self.edited_decoder.failed.connect(self._edited_failed)
+        self.subject_decoder.failed.connect(self._subject_failed)
+        self.widget = DecodedViewsPanel(self)
+        # bound methods, not lambdas: Qt drops them when this object goes, a lambda would outlive it
+        self.widget.destroyed.connect(self.close)
+        self.ecg_plot.destroyed.connect(self.close)  # when docked on its own
+        self._closed = False
+        for name, slot in self._slots():
+            getattr(explorer.events, name).connect(slot)
+        if explorer.focused is not None:
+            self._on_focus(explorer.focused)
+        if explorer.latent is not None:
+            self._on_latent(explorer.latent)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def layers(self) -> dict[str, Any]:
+        """The napari layers shown now, by view key: ``original``, ``labels``, ``reconstruction``,
+        ``translation`` (ECG → MRI), ``edited`` and ``titles`` (a text-only points layer)."""
+        return {k: layer for k, layer in self._layers.items() if layer in self.viewer.layers}
+
+    @property
+    def columns(self) -> int:
+        """Cells per row of the side-by-side arrangement (2: a 2 × 2 block, 4: one row)."""
+        return self._columns
+
+    @columns.setter
+    def columns(self, value: int) -> None:
+        self._columns = max(1, int(value))
+        self._arrange()
+        self._fit()
+
+    def set_visible(self, view: str, visible: bool) -> None:
+        """Show or hide one view: its layer and its ECG trace (the layer's eye icon does the same)."""
+        visible = bool(visible)
+        if self._visible[view] == visible:
+            return
+        self._visible[view] = visible
+        if view in self._layers and self._layers[view].visible != visible:
+            self._layers[view].visible = visible
+        self._draw_trace(view)
+        self._arrange()
+        self.visibility_changed.emit(view, visible)
+
+    def is_visible(self, view: str) -> bool:
+        return self._visible[view]
+
+    def ecg(self, view: str) -> np.ndarray | None:
+        """The decoded median beat (12, 600) mV of ``view`` now shown, or None before it is decoded."""
+        beat = self._ecg.get(view)
+        return None if beat is None else beat.copy()
+
+    def export_ecg(self, path: str | Path, view: str = "edited") -> Path:
+        """Write the median beat of ``view`` (12 leads, 500 Hz, mV) to a new CSV file.
+
+        Raises FileExistsError rather than replace a file, ValueError when nothing is decoded yet.
+        """
+        from ...io.ecg_writers import write_ecg_csv
+
+        beat = self._ecg.get(view)
+        if beat is None:
+            raise ValueError(f"no {VIEWS[view][1] or view} ECG has been decoded yet")
+        path = Path(path)
+        write_ecg_csv(beat, path, fs=ECG_FS, leads=LEADS)
+        return path
+
+    def default_export_name(self, view: str) -> str:
+        """A file name for ``view``'s ECG: subject id and view."""
+        return f"{self._subject_id or 'latent'}_{view}_ecg.csv"
+
+    def close(self, *_: Any) -> None:
+        """Stop decoding and stop following the explorer (the layers stay)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.edited_decoder.stop()
+        self.subject_decoder.stop()
+        for name, slot in self._slots():
+            getattr(self.explorer.events, name).disconnect(slot)
+        disconnect_all(self._layer_slots)
+        self._layer_slots.clear()
+
+    def _edited_failed(self, exc: BaseException, _z: Any) -> None:
+        _show_error(f"Decoding the edited latent failed: {exc}")
+
+    def _subject_failed(self, exc: BaseException, _index: Any) -> None:
+        _show_error(f"Decoding the subject failed: {exc}")
+
+    def _on_layer_visible(self, view: str, layer: Any, _event: Any = None) -> None:
+        if not self._closed:
+            self.set_visible(view, layer.visible)
+
+    # ------------------------------------------------------------------ explorer events
+    def _slots(self) -> list[tuple[str, Any]]:
+        return [
+            ("focus", self._on_focus),
+            ("latent", self._on_latent),
+            ("model", self._on_model),
+            ("embeddings", self._on_embeddings),
+        ]
+
+    def _on_focus(self, index: int | None) -> None:
+        if index is None:
+            return
+        fused = self.explorer.embeddings.get("fused")
+        self.subject_decoder.request((int(index), None if fused is None else fused[index].copy()))
+
+    def _on_latent(self, z: np.ndarray | None) -> None:
+        if z is not None and self.explorer.model is not None:
+            self.edited_decoder.request(z)
+
+    def _on_model(self, _model: object) -> None:
+        self._on_focus(self.explorer.focused)
+
+    def _on_embeddings(self, _embeddings: dict) -> None:
+        self._on_focus(self.explorer.focused)
+
+    # ------------------------------------------------------------------ worker thread
+    def _decode_subject(self, request: tuple[int, np.ndarray | None]) -> dict[str, Any]:
+        """Read the subject and decode its reconstruction and both translations (worker thread)."""
+        index, z = request
+        subject = self.explorer.cohort.subject(index)
+        out: dict[str, Any] = {"subject": subject}
+        if self.explorer.model is not None:
+            if z is not None:
+                out["reconstruction"] = self.explorer.model.decode_numpy(z)
+            out["ecg_to_mri"] = self.explorer.translate(ecg=np.asarray(subject.ecg_median, np.float32))
+            out["mri_to_ecg"] = self.explorer.translate(mri=np.asarray(subject.mri, np.float32))
+        return out
+
+    # ------------------------------------------------------------------ Qt thread
+    def _show_subject(self, out: dict[str, Any], request: tuple[int, Any]) -> None:
+        if self._closed:  # a result queued before close() must not touch deleted widgets
+            return
+        subject = out["subject"]
+        self._subject_id = subject.subject_id
+        self._set_layer("original", np.asarray(subject.mri, np.float32))
+        if subject.labels is not None:
+            self._set_layer("labels", np.asarray(subject.labels))
+        if "reconstruction" in out:
+            self._set_layer("reconstruction", out["reconstruction"]["mri"])
+        if "ecg_to_mri" in out:
+            self._set_layer("translation", out["ecg_to_mri"])
+        self._set_ecg("original", np.asarray(subject.ecg_median, np.float32))
+        if "reconstruction" in out:
+            self._set_ecg("reconstruction", out["reconstruction"]["ecg"])
+        if "mri_to_ecg" in out:
+            self._set_ecg("translation", out["mri_to_ecg"])
+        if self.ecg_plot.traces[-1:] != ["edited"] and "edited" in self.ecg_plot.traces:
+            self.ecg_plot.remove_trace("edited")  # the edited trace goes on top of the others
+            self._draw_trace("edited")
+        self._arrange()
+        if not self._fitted:
+            self._fitted = True
+            self._fit()
+            self.viewer.layers.selection.active = self._layers["original"]
+        self.subject_shown.emit(request[0])
+
+    def _show_edited(self, out: dict[str, np.ndarray], z: np.ndarray) -> None:
+        if self._closed:
+            return
+        self._set_layer("edited", out["mri"])
+        self._set_ecg("edited", out["ecg"])
+        self.edited_shown.emit(z)
+
+    def _fit(self) -> None:
+        """Fit the cells in the canvas, with room for the titles above the top row."""
+        self.viewer.reset_view()
+        camera = getattr(getattr(self.viewer, "scene", None), "camera", None) or self.viewer.camera
+        camera.zoom *= 0.92
+
+    def _update_cycle(self) -> None:
+        """The time scale of every cell: the focused subject's cardiac cycle (from the table)."""
+        focus, table = self.explorer.focused, self.explorer.table
+        rate = float(table["heart_rate"].iloc[focus]) if focus is not None and "heart_rate" in table else float("nan")
+        self._cycle_s = 60.0 / rate if np.isfinite(rate) and rate > 0 else None
+
+    def _set_layer(self, view: str, data: np.ndarray) -> None:
+        """Replace a layer's data in place (create it the first time)."""
+        layer = self._layers.get(view)
+        if layer is not None and layer in self.viewer.layers:
+            layer.data = data
+            return
+        self._update_cycle()
+        name = VIEWS[view][0]
+        kwargs = cine_layer_kwargs(name, cycle_s=self._cycle_s)
+        if view == "labels":
+            keep = ("name", "scale", "axis_labels", "units")
+            layer = self.viewer.add_labels(
+                data, **{k: kwargs[k] for k in keep}, opacity=0.35, colormap=_label_colormap()
+            )
+        else:
+            layer = self.viewer.add_image(data, **kwargs)
+        layer.visible = self._visible[view]
+        slot = partial(self._on_layer_visible, view, layer)
+        layer.events.visible.connect(slot)
+        self._layer_slots.append((layer.events.visible, slot))
+        self._layers[view] = layer
+
+    def _arrange(self) -> None:
+        """Place the cells side by side, share the time scale and title each cell."""
+        self._update_cycle()
+        scale_t = (self._cycle_s / MRI_FRAMES) if self._cycle_s else 1.0
+        shown = [v for v in CELLS if self._visible[v]]
+        gap_x, gap_y = 0.08 * _CELL_MM, 0.16 * _CELL_MM
+        origin = {}
+        for i, view in enumerate(shown):
+            row, col = divmod(i, self._columns)
+            origin[view] = (row * (_CELL_MM + gap_y), col * (_CELL_MM + gap_x))
+        origin["labels"] = origin.get("original", (0.0, 0.0))
+        units = ("s" if self._cycle_s else "pixel", "mm", "mm")
+        for view, layer in self.layers.items():
+            if view == "titles":
+                continue
+            layer.units = units
+            layer.scale = (scale_t, MRI_PIXEL_SPACING_MM, MRI_PIXEL_SPACING_MM)
+            if view in origin:
+                layer.translate = (0.0, *origin[view])
+        self._titles({v: origin[v] for v in shown if v in self.layers})
+
+    def _titles(self, origins: dict[str, tuple[float, float]]) -> None:
+        """A text-only points layer with one title above each cell."""
+        if not origins:
+            return
+        names = [
+            VIEWS[v][0] + (f" · {self._subject_id}" if v == "original" and self._subject_id else "") for v in origins
+        ]
+        pos = np.array([(y - 0.03 * _CELL_MM, x) for y, x in origins.values()], dtype=float)
+        features = {"title": names, "colour": [VIEWS[v][3] for v in origins]}
+        layer = self._layers.get("titles")
+        if layer is None or layer not in self.viewer.layers:
+            layer = self.viewer.add_points(
+                pos,
+                ndim=2,
+                name=TITLES_LAYER,
+                size=0,
+                units=("mm", "mm"),
+                axis_labels=("y", "x"),
+                border_width=0,
+                face_color="transparent",
+                border_color="transparent",
+                features=features,
+                text={"string": "{title}", "anchor": "upper_left", "size": 10, "color": {"feature": "colour"}},
+            )
+            layer.editable = False
+            self._layers["titles"] = layer
+            return
+        layer.data = pos
+        layer.features = features
+
+    def _set_ecg(self, view: str, median: np.ndarray) -> None:
+        self._ecg[view] = np.asarray(median, np.float32)
+        self._draw_trace(view)
+
+    def _draw_trace(self, view: str) -> None:
+        trace, colour = VIEWS[view][1], VIEWS[view][2]
+        if trace is None:
+            return
+        if self._visible[view] and view in self._ecg:
+            self.ecg_plot.set_trace(
+                trace, median=self._ecg[view], color=colour, width=2.0 if view == "original" else 1.5
+            )
+        elif trace in self.ecg_plot.traces:
+            self.ecg_plot.remove_trace(trace)
+
+
+class DecodedViewsPanel(QWidget):
+    """Toggles for the decoded views, the arrangement, and the 12-lead median-beat plot."""
+
+    def __init__(self, views: DecodedViews, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.views = views
+        self.toggles: dict[str, QCheckBox] = {}
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Show"))
+        for view, (name, trace, colour, _title) in VIEWS.items():
+            box = QCheckBox(name if view != "translation" else "cross-modal", checked=True)
+            box.setIcon(_swatch(colour))
+            box.setToolTip(f"show the {name} cine" + (f" and the {trace} ECG trace" if trace else ""))
+            box.toggled.connect(partial(self._toggled, view))
+            self.toggles[view] = box
+            row.addWidget(box)
+        row.addStretch(1)
+        self.arrangement = QComboBox()
+        self.arrangement.addItems(["2 × 2", "1 × 4"])
+        self.arrangement.setToolTip("how the four cines sit side by side in the canvas")
+        self.arrangement.currentIndexChanged.connect(self._arrangement_changed)
+        row.addWidget(self.arrangement)
+        views.visibility_changed.connect(self._visibility_changed)
+        self.status = QLabel()
+        views.edited_shown.connect(self._edited_shown)
+        row.addWidget(self.status)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export ECG")
+        self.export_button.setToolTip("save a decoded median beat (12 leads, 500 Hz, mV) as CSV")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        for view, (_name, trace, _colour, _title) in VIEWS.items():
+            if trace is not None:
+                menu.addAction(f"{trace} ECG…", partial(self.export_ecg, view))
+        self.export_button.setMenu(menu)
+        row.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(row)
+        layout.addWidget(views.ecg_plot, 1)
+
+    def _toggled(self, view: str, on: bool) -> None:
+        self.views.set_visible(view, on)
+
+    def _arrangement_changed(self, index: int) -> None:
+        self.views.columns = 2 if index == 0 else 4
+
+    def _visibility_changed(self, view: str, on: bool) -> None:
+        self.toggles[view].setChecked(on)
+
+    def export_ecg(self, view: str, path: str | Path | None = None) -> Path | None:
+        """Ask for a file (when ``path`` is None) and write ``view``'s decoded ECG; errors become notifications."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export decoded ECG as CSV", self.views.default_export_name(view), "CSV (*.csv)"
+            )
+            if not path:
+                return None
+        try:
+            return self.views.export_ecg(path, view)
+        except (OSError, ValueError) as exc:
+            _show_error(f"Could not export the ECG to {path}: {exc}")
+            return None
+
+    def _edited_shown(self, _z: Any) -> None:
+        self.status.setText(f"edited: decoded in {self.views.edited_decoder.last_decode_ms:.0f} ms")
+
+
+def _swatch(colour: str | None) -> QIcon:
+    """A small square of the view's ECG trace colour (labels: four label colours)."""
+    pixmap = QPixmap(12, 12)
+    if colour is not None:
+        pixmap.fill(QColor(colour))
+        return QIcon(pixmap)
+    painter = QPainter(pixmap)
+    for i, value in enumerate((1, 2, 3, 4)):
+        painter.fillRect(6 * (i % 2), 6 * (i // 2), 6, 6, QColor(LABEL_COLORS[value]))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _show_error(message: str) -> None:
+    from napari.utils.notifications import show_error
+
+    show_error(message)
