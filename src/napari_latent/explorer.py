@@ -56,7 +56,18 @@ class ExplorerEvents(SignalGroup):
 
 
 class Explorer:
-    """A session over one cohort and (optionally) one model. See the module docstring."""
+    """A session over one cohort and (optionally) one model. See the module docstring.
+
+    Notes
+    -----
+    Threads: an Explorer is not thread-safe. Its events fire synchronously in the thread
+    that changes it, so with views attached only the Qt (main) thread may change it. Heavy
+    work (embedding, projections, training) runs in workers that *return* results; the Qt
+    thread then applies them (``set_model``, ``set_embeddings``, ``set_projection``). The
+    Qt plumbing enforces this: a view's Explorer slot raises
+    ``napari_latent.widgets._qt.binding.WrongThreadError`` when called from another thread.
+    Without views (scripts), any single thread may drive it.
+    """
 
     def __init__(self, cohort: Cohort, model: MultimodalModel | None = None):
         self.events = ExplorerEvents()
