@@ -62,7 +62,7 @@ def _load_model_in_worker(explorer: Explorer, model: Any, on_ready: Any = None) 
         ready()
         return
     def job():
-        from ...explorer import load_and_embed
+        from ...analysis.embedding import load_and_embed
         from ...model.checkpoint import SchemaMismatchError
 
         try:
@@ -77,8 +77,7 @@ def _load_model_in_worker(explorer: Explorer, model: Any, on_ready: Any = None) 
         if resolved is None:
             show_info(f"Opened without a model: the demo model does not fit this store ({embeddings}).")
         else:
-            explorer.model = resolved
-            explorer.set_embeddings(embeddings)
+            explorer.set_model(resolved, embeddings)
         ready()
 
     def failed(exc: BaseException) -> None:

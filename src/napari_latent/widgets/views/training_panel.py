@@ -392,7 +392,7 @@ class TrainingPanel(QWidget):
             self.status.setText("Cancelled: nothing was saved; the Explorer keeps its model.")
             self._idle("cancelled")
             return
-        from ...explorer import load_and_embed
+        from ...analysis.embedding import load_and_embed
 
         self._outcome = outcome
         job = partial(load_and_embed, self.explorer.cohort, outcome.checkpoint,
@@ -405,8 +405,7 @@ class TrainingPanel(QWidget):
     def _on_embedded(self, loaded: tuple[Any, dict]) -> None:
         outcome, self._outcome = self._outcome, None
         model, embeddings = loaded
-        self.explorer.model = model  # views blank here, but redraw only after the embeddings below
-        self.explorer.set_embeddings(embeddings)
+        self.explorer.set_model(model, embeddings)  # one event: the views redraw once
         self.status.setText(
             f"{outcome.status.replace('_', ' ').capitalize()} after {outcome.epochs} epochs (best validation loss "
             f"{outcome.best_val_loss:.4g}); saved to {outcome.checkpoint.name} and loaded into the explorer."

@@ -332,8 +332,8 @@ class EmbeddingScatter(QWidget):
         self._show_current()
 
     def _on_model(self, _model: object) -> None:
-        self._runner.cancel()
-        self._show_current()
+        # a new model comes with its embeddings (Explorer.set_model) or none: redraw once from both
+        self._on_embeddings(self._explorer.embeddings)
 
     def _on_projection(self, space: str, result: ProjectionResult) -> None:
         if space == self._space and not self._runner.running:
