@@ -95,7 +95,6 @@ class ExplorerLauncher(QWidget):
     """
 
     opened = Signal(object)
-    _progress = Signal(int, int)  # emitted on the worker thread, delivered on the Qt thread
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,8 +106,6 @@ class ExplorerLauncher(QWidget):
         self.explorer: Explorer | None = None
         self._busy = False
         self._model: Any = None
-        self._pbar: Any = None
-        self._progress.connect(self._step)
         self.cohort_box = QComboBox()
         self.cohort_box.addItem(f"Demo cohort ({DEMO_SIZE:,} synthetic subjects)", DEMO)
         self.cohort_box.addItem("Cohort store (folder)…", "store")
@@ -170,26 +167,14 @@ class ExplorerLauncher(QWidget):
         return None
 
     def _generate_demo(self, model: Any) -> None:
-        from napari.utils import progress
-
         from ...cohort.synthetic import DEMO_SIZE, demo_cohort
 
         self._model = model
-        self._pbar = progress(total=DEMO_SIZE, desc="Demo cohort")
         self.status.setText("Preparing the demo cohort (generated once, then cached)…")
-        start_worker(demo_cohort, DEMO_SIZE, progress=self._progress.emit,
-                     returned=self._demo_ready, errored=self._demo_failed, finished=self._close_progress)  # fmt: skip
-
-    def _step(self, done: int, total: int) -> None:
-        if self._pbar is not None:
-            self._pbar.total = total
-            self._pbar.n = done
-            self._pbar.refresh()
-
-    def _close_progress(self) -> None:
-        if self._pbar is not None:
-            self._pbar.close()
-            self._pbar = None
+        # progress travels through the worker's own relay, so a launcher closed while the
+        # cohort is generated is never signalled from the worker thread
+        start_worker(demo_cohort, DEMO_SIZE, progress_kw="progress", desc="Demo cohort", total=DEMO_SIZE,
+                     returned=self._demo_ready, errored=self._demo_failed)  # fmt: skip
 
     def _demo_ready(self, cohort: Any) -> None:
         self._open(cohort, self._model)
