@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     territory = semantics.territory_for(ex)
     decode = semantics._decode(ex)
     z = ex.latents("fused")
-    print(f"{len(check)} held-out subjects checked, calibration on 16 training subjects\n")
+    print(f"{len(check)} held-out subjects checked, calibration on {semantics.CALIBRATION_SUBJECTS} training subjects\n")
     print("| column | measurement | relation (per unit) | r | probe | generative | calibrated (IQR) |")
     print("|---|---|---|---|---|---|---|")
     for column in MEASURE_OF:

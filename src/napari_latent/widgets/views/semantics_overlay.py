@@ -174,10 +174,12 @@ class SemanticsOverlay(QObject):
         sd = u.std["mri"]
         if layer is None:
             rec = views.layers.get("reconstruction") or views.layers.get("original")
+            placed = {} if rec is None else {
+                "scale": rec.scale, "translate": rec.translate, "units": rec.units, "axis_labels": rec.axis_labels
+            }
             layer = views.viewer.add_image(
-                sd, name=UNCERTAINTY_LAYER, colormap="hot", blending="additive", opacity=0.8,
-                contrast_limits=(0.0, max(float(sd.max()), 1e-3)),
-                scale=None if rec is None else rec.scale, translate=None if rec is None else rec.translate,
+                sd, name=UNCERTAINTY_LAYER, colormap="hot", blending="additive", opacity=0.6,
+                contrast_limits=(0.0, max(float(sd.max()), 1e-3)), **placed,
             )
             views._layers["uncertainty"] = layer
         else:
