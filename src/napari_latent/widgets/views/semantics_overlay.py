@@ -17,7 +17,8 @@ from qtpy.QtCore import QObject, Qt, Signal
 from qtpy.QtGui import QColor, QPainter, QPen, QPixmap
 from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
 
-from .decode_worker import LatestWinsDecoder, show_error
+from .._qt.notify import notify_error
+from .decode_worker import LatestWinsDecoder
 
 if TYPE_CHECKING:
     from .decoded_views import DecodedViews
@@ -62,7 +63,7 @@ class SemanticsOverlay(QObject):
         self.assessor.decoded.connect(self._show_badge)
         self.sampler.decoded.connect(self._show_uncertainty)
         for worker in (self.measurer, self.assessor, self.sampler):
-            worker.failed.connect(lambda exc, _req: show_error(f"{exc}"))
+            worker.failed.connect(lambda exc, _req: notify_error(exc))
 
         self.widget = QWidget()
         row = QHBoxLayout(self.widget)
