@@ -96,7 +96,13 @@ def explorer_direction(ex: Explorer, column: str, space: str = "fused", *, metho
         raise ValueError(f"no measurement of the decoded output checks {column!r}; measurable: {sorted(MEASURE_OF)}")
     train, held = split_for(ex)
     territory = territory_for(ex)
-    relation = relation_for(ex, column, train, territory)
+    try:
+        relation = relation_for(ex, column, train, territory)
+    except ValueError as exc:  # the decoded outputs cannot be measured: say so, stay generative
+        if method == "calibrated":
+            raise
+        direction.check = {"error": f"not calibrated: {exc}"}
+        return direction
     sd = float(np.nanstd(np.asarray(target, float)))
     return calibrate_direction(
         direction,
