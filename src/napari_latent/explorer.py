@@ -164,10 +164,13 @@ class Explorer:
     ) -> dict[str, np.ndarray]:
         """Embed every subject (posterior means per modality and fused), cached by model hash."""
         from .analysis.embedding import embed_cohort
+        from .analysis.typicality import add_typicality_column
 
-        self.set_embeddings(
-            embed_cohort(self._cohort, self._require_model(), progress=progress, should_stop=should_stop, cache=cache)
+        embeddings = embed_cohort(
+            self._cohort, self._require_model(), progress=progress, should_stop=should_stop, cache=cache
         )
+        add_typicality_column(self._cohort, self._model)
+        self.set_embeddings(embeddings)
         return self._embeddings
 
     def set_embeddings(self, embeddings: Mapping[str, np.ndarray]) -> None:
@@ -447,11 +450,67 @@ class Explorer:
 
         return probe(self.latents(space), self.table[column], **kwargs)
 
-    def direction(self, column: str, space: str = "fused", **kwargs: Any) -> Direction:
-        """A unit latent direction along which the column's predicted value rises."""
-        from .analysis.directions import phenotype_direction
+    def direction(self, column: str, space: str = "fused", *, method: str = "auto", **kwargs: Any) -> Direction:
+        """A latent direction of a phenotype column, in the column's units.
 
-        return phenotype_direction(self.latents(space), self.table[column], **kwargs)
+        ``method``: ``"calibrated"`` (the mean latent shift per unit, its step set in closed
+        loop so the decoded output measures the label's change; faithfulness checked on
+        held-out subjects), ``"generative"`` (the mean latent shift per unit, E[z|y]) or
+        ``"probe"`` (the probe's weight vector). ``"auto"`` calibrates the columns the decoded
+        output can be measured for (see :meth:`measure`) and is generative otherwise.
+        """
+        from .analysis.semantics import explorer_direction
+
+        return explorer_direction(self, column, space, method=method, **kwargs)
+
+    # ------------------------------------------------------------------ semantics
+    def measure(self, decoded: Mapping[str, np.ndarray] | None = None) -> Any:
+        """Measure decoded outputs (default: the current latent decoded): EDV, ESV, EF, LV area
+        curve from the cine; QRS duration, QT, QRS axis from the median beat.
+
+        Returns :class:`~napari_latent.analysis.calibration.DecodedMeasurements`; ``.values``
+        are in the table's units (mL, fraction, ms, degrees) through the model's reference relations.
+        """
+        from .analysis.semantics import measure_for
+
+        return measure_for(self, self.decode() if decoded is None else decoded)
+
+    def recorded(self, subject: int | str) -> dict[str, float]:
+        """The table's values of the measured columns for one subject (what :meth:`measure` reports)."""
+        from .analysis.calibration import MEASURE_OF
+
+        i = subject if isinstance(subject, int | np.integer) else self._cohort.index_of(subject)
+        row = self.table.iloc[int(i)]
+        return {c: float(row[c]) for c in MEASURE_OF if c in row.index}
+
+    def assess(self, ecg: np.ndarray | None = None, mri: np.ndarray | None = None, *, threshold: float = 95.0) -> Any:
+        """How typical an input is for the model: ``.percentile`` (0-100) and ``.typical``.
+
+        Judged against the model's held-out subjects (reference statistics in its
+        checkpoint); a batch gives arrays. See :mod:`napari_latent.analysis.typicality`.
+        """
+        from .analysis.semantics import assess_for
+
+        return assess_for(self, ecg=ecg, mri=mri, threshold=threshold)
+
+    def uncertainty(
+        self,
+        subject: int | str | None = None,
+        *,
+        ecg: np.ndarray | None = None,
+        mri: np.ndarray | None = None,
+        samples: int = 16,
+        seed: int = 0,
+    ) -> Any:
+        """Decode ``samples`` posterior draws of a subject (default: the focused one), or of an
+        ECG and/or cine (``ecg=`` alone: the ECG -> MRI translation's uncertainty).
+
+        Returns :class:`~napari_latent.analysis.uncertainty.Uncertainty` (``.std["mri"]`` per
+        pixel, ``.std["ecg"]`` per lead and sample).
+        """
+        from .analysis.semantics import uncertainty_for
+
+        return uncertainty_for(self, subject, ecg=ecg, mri=mri, samples=samples, seed=seed)
 
     def interpolate(self, group_a: str | Group, group_b: str | Group, steps: int = 7, *, decode: bool = True):
         """Latents from group A's mean to group B's; decoded too when ``decode``.

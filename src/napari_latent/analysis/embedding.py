@@ -92,8 +92,13 @@ def load_and_embed(
     """
     from ..model.checkpoint import resolve_model
 
+    from .typicality import add_typicality_column
+
     resolved = resolve_model(model, cohort)
-    return resolved, embed_cohort(cohort, resolved, progress=progress, should_stop=should_stop)
+    embeddings = embed_cohort(cohort, resolved, progress=progress, should_stop=should_stop)
+    if resolved is not None:
+        add_typicality_column(cohort, resolved)  # the ``typicality`` column, when the model has reference statistics
+    return resolved, embeddings
 
 
 def _ids_hash(cohort: Cohort) -> np.ndarray:

@@ -38,6 +38,7 @@ GROUPS: dict[str, Group] = {
         Group("encode", "encode", "subjects/s through the demo model from a store vs a linear PCA encoder"),
         Group("translation", "translation", "ECG <-> cine translation vs the PLS baseline and the ceiling"),
         Group("analysis", "analysis", "placing edited latents, probes, neighbours, retrieval, queries"),
+        Group("semantics", "semantics", "measuring a decoded cine and median beat; posterior uncertainty, 16 samples"),
         Group("projection", "projection", "PCA, openTSNE, PaCMAP, UMAP vs scikit-learn t-SNE, trustworthiness"),
         Group("training", "training", "training subjects/s per network preset; CUDA bf16 and fraction of peak"),
         Group("scatter", "scatter", "scatter frame rate and lasso -> linked views vs matplotlib", True),

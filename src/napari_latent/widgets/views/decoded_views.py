@@ -96,6 +96,9 @@ class DecodedViews(QObject):
         self.edited_decoder.failed.connect(self._edited_failed)
         self.subject_decoder.failed.connect(self._subject_failed)
         self.widget = DecodedViewsPanel(self)
+        from .semantics_overlay import SemanticsOverlay
+
+        self.semantics = SemanticsOverlay(self)  # measurements, typicality badge, uncertainty
         # bound methods, not lambdas: Qt drops them when this object goes, a lambda would outlive it
         self.widget.destroyed.connect(self.close)
         self.ecg_plot.destroyed.connect(self.close)  # when docked on its own
@@ -170,6 +173,7 @@ class DecodedViews(QObject):
         self._closed = True
         self.edited_decoder.stop()
         self.subject_decoder.stop()
+        self.semantics.stop()
         self._binding.disconnect()
         self._layer_slots.clear()
 
@@ -300,6 +304,7 @@ class DecodedViews(QObject):
             row, col = divmod(i, self._columns)
             origin[view] = (row * (_CELL_MM + gap_y), col * (_CELL_MM + gap_x))
         origin["labels"] = origin.get("original", (0.0, 0.0))
+        origin["uncertainty"] = origin.get("reconstruction", origin["labels"])
         units = ("s" if self._cycle_s else "pixel", "mm", "mm")
         for view, layer in self.layers.items():
             if view == "titles":

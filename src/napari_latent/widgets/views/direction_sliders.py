@@ -62,6 +62,9 @@ class DirectionSlider(QWidget):
         metric = {"r2": "R²", "auroc": "AUROC"}.get(direction.metric, direction.metric)
         name = column if direction.positive is None else f"{column}={direction.positive}"
         score = f"<span style='color:gray; font-size:small'>{metric} {direction.score:.2f}</span>"
+        if np.isfinite(getattr(direction, "faithfulness", float("nan"))):
+            colour = "#2e7d32" if 0.7 <= direction.faithfulness <= 1.3 else "#c62828"
+            score += f" <span style='color:{colour}; font-size:small'>decoded ×{direction.faithfulness:.2f}</span>"
         self.name_label = QLabel(f"{name} {score}")
         self.name_label.setMinimumWidth(90)
         self.name_label.setToolTip(self._describe())
@@ -121,10 +124,21 @@ class DirectionSlider(QWidget):
         d = self.direction
         metric = {"r2": "R²", "auroc": "AUROC"}.get(d.metric, d.metric)
         toward = f" (towards {d.positive})" if d.positive is not None else ""
-        return (
+        text = (
             f"{self.column}{toward}: probe {metric} {d.score:.2f} (cross-validated).\n"
-            f"1 {d.unit or 'unit'} = {d.step_per_unit:.3g} latent SD along the direction."
+            f"1 {d.unit or 'unit'} = {d.step_per_unit:.3g} latent SD along the direction ({d.method})."
         )
+        if np.isfinite(getattr(d, "faithfulness", float("nan"))):
+            c = d.check
+            text += (
+                f"\nDecoded {d.measure} changes {d.faithfulness:.2f}× the label's change on "
+                f"{c.get('n', 0)} held-out subjects (1 = faithful; IQR {c.get('ratio_q25', float('nan')):.2f}-"
+                f"{c.get('ratio_q75', float('nan')):.2f}); the step was set in closed loop on "
+                f"{c.get('calibration_subjects', 0)} training subjects."
+            )
+        elif d.kind == "binary":
+            text += "\nMoves along the mean latent difference of the two classes; watch the decoded measurements."
+        return text
 
 
 class DirectionPanel(QGroupBox):
