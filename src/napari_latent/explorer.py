@@ -139,6 +139,8 @@ class Explorer:
         self._embeddings = {k: np.asarray(v, dtype=np.float32) for k, v in embeddings.items()}
         self._projections = {}
         self.events.embeddings.emit(self._embeddings)
+        if self._focus is not None and self._model is not None and "fused" in self._embeddings:
+            self.latent = self._embeddings["fused"][self._focus]  # a new model: re-decode the focused subject
 
     @property
     def embeddings(self) -> dict[str, np.ndarray]:
