@@ -33,6 +33,7 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
     Bottom: the 12-lead ECG of the decoded views. Tabbed with the charts: groups, probes,
     training. The canvas shows the original, reconstructed, translated and edited cines.
     """
+    from .._qt.scroll import scroll_contents
     from .decoded_views import DecodedViews
     from .distributions import DistributionView
     from .groups_panel import GroupsPanel
@@ -48,6 +49,7 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
         if explorer.embeddings and space not in explorer.embeddings:
             continue
         docks.scatters[space] = EmbeddingScatter(explorer, space)
+        scroll_contents(docks.scatters[space], min_height=220, min_width=420)  # fits 1366 × 768 too
         title = "Fused latent space" if space == "fused" else f"{space.upper()} latent space"
         dock = window.add_dock_widget(docks.scatters[space], name=title, area="left", tabify=first is not None)
         first = first or dock
@@ -58,10 +60,12 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
     docks.probes = ProbePanel(explorer)
     docks.training = TrainingPanel(explorer)
     for name, widget in (("Groups", docks.groups), ("Probes", docks.probes), ("Training", docks.training)):
+        scroll_contents(widget)  # tall forms scroll in their dock; the window fits the screen
         window.add_dock_widget(widget, name=name, area="right", tabify=True)
     _raise_later(first, charts)
 
     docks.sliders = LatentSliders(explorer)
+    scroll_contents(docks.sliders)
     window.add_dock_widget(docks.sliders, name="Latent sliders", area="right")
     docks.decoded = DecodedViews(explorer, viewer)
     window.add_dock_widget(docks.decoded.widget, name="Decoded views and 12-lead ECG", area="bottom")
