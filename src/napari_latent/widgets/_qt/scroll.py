@@ -9,13 +9,24 @@ scripts reach), only its minimum height shrinks.
 
 from __future__ import annotations
 
-from qtpy.QtCore import Qt
+from qtpy.QtCore import QSize, Qt
 from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 __all__ = ["scroll_contents", "MIN_SCROLL_HEIGHT"]
 
 #: Minimum height of a scrolled widget (about four form rows).
 MIN_SCROLL_HEIGHT = 120
+
+
+class _ScrollArea(QScrollArea):
+    """A scroll area that asks for its contents' full size (Qt caps it at 36 × 24 lines)."""
+
+    def sizeHint(self) -> QSize:
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint()
+        return QSize(hint.width() + self.verticalScrollBar().sizeHint().width(), hint.height())
 
 
 def scroll_contents(
@@ -35,7 +46,7 @@ def scroll_contents(
     layout = widget.layout()
     if layout is not None:
         inner.setLayout(layout)  # Qt takes the layout (and its widgets) off ``widget``
-    area = QScrollArea()
+    area = _ScrollArea()
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setWidgetResizable(True)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
