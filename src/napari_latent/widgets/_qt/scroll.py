@@ -14,8 +14,9 @@ from qtpy.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 __all__ = ["scroll_contents", "MIN_SCROLL_HEIGHT"]
 
-#: Minimum height of a scrolled widget (about four form rows).
-MIN_SCROLL_HEIGHT = 120
+#: Minimum height of a scrolled widget (about three form rows): seven such docks and the
+#: bottom ECG still fit a 1080-pixel screen.
+MIN_SCROLL_HEIGHT = 80
 
 
 class _ScrollArea(QScrollArea):

@@ -15,6 +15,8 @@ from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
+from .._qt.scroll import scroll_contents
+
 if TYPE_CHECKING:
     import napari
 
@@ -144,6 +146,7 @@ class ExplorerLauncher(QWidget):
         self.cohort_box.currentIndexChanged.connect(self._update_fields)
         self.model_box.currentIndexChanged.connect(self._update_fields)
         self._update_fields()
+        scroll_contents(self)  # a short dock scrolls instead of making the window taller
 
     # ------------------------------------------------------------------ public API
     def open(self, cohort: str | os.PathLike | None = DEMO, model: str | os.PathLike | None = DEMO) -> None:

@@ -22,6 +22,7 @@ from qtpy.QtWidgets import (
 )
 
 from ...cohort import Cohort, CohortError
+from .._qt.scroll import scroll_contents
 from ..plots.ecg_plot import EcgPlot
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ class SubjectBrowser(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(pick)
         layout.addWidget(split, 1)
+        scroll_contents(self)  # a short dock scrolls instead of making the window taller
 
     # ------------------------------------------------------------------ opening
     def open(self, path: str | Path) -> None:

@@ -55,6 +55,7 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
         first = first or dock
 
     docks.distributions = DistributionView(explorer)
+    scroll_contents(docks.distributions)
     charts = window.add_dock_widget(docks.distributions, name="Distributions", area="right")
     docks.groups = GroupsPanel(explorer, viewer)
     docks.probes = ProbePanel(explorer)
