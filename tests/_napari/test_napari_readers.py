@@ -273,3 +273,19 @@ def test_layer_scale_becomes_spacing_in_mm_and_frame_time_in_ms(scale, units):
         assert frame_ms == pytest.approx(scale[0] * to_ms[units[0]])
     else:
         assert frame_ms is None
+
+
+def test_a_colour_cine_is_read_as_grey_and_says_so(tmp_path, monkeypatch):
+    import tifffile
+
+    from napari_latent._napari import readers
+
+    rgb = (np.random.default_rng(0).uniform(0, 1, (10, 32, 32, 3)) * 255).astype(np.uint8)
+    path = tmp_path / "echo.tif"
+    tifffile.imwrite(path, rgb, photometric="rgb")
+    shown = []
+    monkeypatch.setattr("napari.utils.notifications.show_info", shown.append)
+    ((data, kwargs, kind),) = readers.read_cine_layers(str(path))
+    assert kind == "image" and data.shape == (10, 32, 32)
+    assert shown and "echo.tif" in shown[0] and "grey" in shown[0]
+    assert "grey" in kwargs["metadata"]["converted_to_grey"]

@@ -194,11 +194,21 @@ def _layer_name(path: Path) -> str:
 
 
 def read_cine_layers(path: str | Sequence[str]) -> list[LayerData]:
-    """Read a cine (NIfTI file, DICOM series folder or multi-frame DICOM) as napari layer data."""
+    """Read a cine (NIfTI file, DICOM series folder or multi-frame DICOM) as napari layer data.
+
+    A colour cine (RGB, YBR) is read as grey, as the model sees it; a notification says so
+    and the layer's metadata keeps ``converted_to_grey``.
+    """
     from ..io import read_cine
 
     p = _single(path)
-    return cine_layer_data(read_cine(p), _layer_name(p))
+    series = read_cine(p)
+    converted = series.meta.get("converted_to_grey")
+    if converted:
+        from napari.utils.notifications import show_info
+
+        show_info(f"{p.name}: {converted}; napari-latent reads cines in grey, as its model does.")
+    return cine_layer_data(series, _layer_name(p))
 
 
 # ---------------------------------------------------------------------------- ECGs
