@@ -155,6 +155,10 @@ def test_interpolation_has_its_own_cell_and_the_cines_time_axis(make_napari_view
         explorer.focus(5)  # another heart rate: the cines' frame duration changes, the path's follows
     assert interp.scale[1] == pytest.approx(viewer.layers["original"].scale[0])
     assert viewer.dims.nsteps[list(viewer.dims.axis_labels).index("t")] == 50
+    views.columns = 4  # one row: the path's cell moves right of the row
+    right = max(layer.translate[-1] + layer.scale[-1] * 96 for layer in views.layers.values() if layer.ndim == 3)
+    assert interp.translate[-1] >= right
+    assert viewer.layers[INTERP_TITLE].data[0, 1] == pytest.approx(interp.translate[-1])
     notification_manager.notification_ready.disconnect(warnings.append)
     assert not [n for n in warnings if "unit" in str(n.message).lower()]
     views.close()

@@ -60,6 +60,8 @@ CELLS = ("original", "reconstruction", "translation", "edited")
 ECG_LAYOUTS = {"ECG: leads in a row": "strip", "ECG: 3 × 4 grid": "median", "ECG: leads overlaid": "overlay"}
 TITLES_LAYER = "decoded view titles"
 _CELL_MM = MRI_SIZE * MRI_PIXEL_SPACING_MM
+#: Title height in world units (it zooms with the cells, so titles never run into each other).
+TITLE_SIZE_MM = 0.055 * _CELL_MM
 
 
 class DecodedViews(QObject):
@@ -338,7 +340,8 @@ class DecodedViews(QObject):
                 face_color="transparent",
                 border_color="transparent",
                 features=features,
-                text={"string": "{title}", "anchor": "upper_left", "size": 10, "color": {"feature": "colour"}},
+                text={"string": "{title}", "anchor": "upper_left", "size": TITLE_SIZE_MM, "scaling": True,
+                      "color": {"feature": "colour"}},
             )
             layer.editable = False
             self._layers["titles"] = layer

@@ -51,6 +51,7 @@ __all__ = ["GroupsPanel", "rank_differences"]
 INTERP_LAYER = "interpolation"
 INTERP_TITLE = "interpolation title"
 _CELL_MM = MRI_SIZE * MRI_PIXEL_SPACING_MM
+TITLE_SIZE_MM = 0.055 * _CELL_MM  # as the decoded views' titles
 _FAILED = object()
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -376,7 +377,8 @@ class GroupsPanel(QWidget):
                 np.array([[-0.03 * _CELL_MM, x0]]), ndim=2, name=INTERP_TITLE, size=0, units=("mm", "mm"),
                 axis_labels=("y", "x"), border_width=0, face_color="transparent", border_color="transparent",
                 features={"title": [f"interpolation · {a} → {b}"]},
-                text={"string": "{title}", "anchor": "upper_left", "size": 10, "color": "#e8e8e8"},
+                text={"string": "{title}", "anchor": "upper_left", "size": TITLE_SIZE_MM, "scaling": True,
+                      "color": "#e8e8e8"},
             )  # fmt: skip
             title.editable = False
             self._follow_cine_time(layer)
@@ -384,18 +386,27 @@ class GroupsPanel(QWidget):
             _notify_error(f"Could not show the interpolated cines: {exc}")
 
     def _follow_cine_time(self, layer: Any) -> None:
-        """Keep the interpolation's frame duration equal to the cines' when another subject is focused."""
-        original = self.viewer.layers["original"] if "original" in self.viewer.layers else None
-        if original is None:
-            return
+        """Keep the path's frame duration the cines' and its cell right of them when another
+        subject is focused or the arrangement changes (2 × 2 / 1 × 4)."""
+        viewer = self.viewer
+        cines = [c for c in viewer.layers if c is not layer and c.ndim == 3 and tuple(c.axis_labels)[0] == "t"]
 
         def follow(_event: Any = None) -> None:
-            if layer in self.viewer.layers:
-                layer.scale = (1.0, float(original.scale[0]), *layer.scale[2:])
-                layer.units = (layer.units[0], original.units[0], *layer.units[2:])
+            if layer not in viewer.layers:
+                return
+            t_scale, t_unit, x0 = _cine_time_and_right_edge(viewer)
+            layer.scale = (1.0, t_scale, *layer.scale[2:])
+            layer.units = (layer.units[0], t_unit, *layer.units[2:])
+            layer.translate = (*layer.translate[:-1], x0)
+            if INTERP_TITLE in viewer.layers:
+                viewer.layers[INTERP_TITLE].data = np.array([[-0.03 * _CELL_MM, x0]])
 
-        original.events.scale.connect(follow)
-        self.destroyed.connect(partial(disconnect_all, [(original.events.scale, follow)]))
+        links = []
+        for cine in cines:
+            for emitter in (cine.events.scale, cine.events.translate):
+                emitter.connect(follow)
+                links.append((emitter, follow))
+        self.destroyed.connect(partial(disconnect_all, links))
 
     def _on_slider(self, value: int) -> None:
         if self._path is None:
