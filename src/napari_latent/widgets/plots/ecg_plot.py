@@ -315,8 +315,14 @@ class EcgPlot(QWidget):
             self.remove_trace(name)
 
     def reset_view(self) -> None:
-        """Fit the whole sheet of paper in the canvas."""
+        """Fit the whole sheet of paper in the canvas.
+
+        The clinical print and the strip keep square millimetres; the 3 x 4 grid and the
+        overlay fill the canvas (a wide dock stretches their time axis instead of leaving
+        most of it blank).
+        """
         width, height = _LAYOUTS[self._mode].size
+        self._view.camera.aspect = 1 if self._mode in ("rhythm", "strip") else None
         self._view.camera.set_range(x=(0, width), y=(0, height), margin=0.01)
 
     def screenshot(self) -> np.ndarray:

@@ -61,7 +61,7 @@ ECG_LAYOUTS = {"ECG: leads in a row": "strip", "ECG: 3 × 4 grid": "median", "EC
 TITLES_LAYER = "decoded view titles"
 _CELL_MM = MRI_SIZE * MRI_PIXEL_SPACING_MM
 #: Title height in world units (it zooms with the cells, so titles never run into each other).
-TITLE_SIZE_MM = 0.055 * _CELL_MM
+TITLE_SIZE_MM = 0.035 * _CELL_MM
 
 
 class DecodedViews(QObject):
