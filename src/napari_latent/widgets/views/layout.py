@@ -67,10 +67,21 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
 
     docks.sliders = LatentSliders(explorer)
     scroll_contents(docks.sliders)
-    window.add_dock_widget(docks.sliders, name="Latent sliders", area="right")
+    sliders = window.add_dock_widget(docks.sliders, name="Latent sliders", area="right")
+    _share_height(window, charts, sliders)
     docks.decoded = DecodedViews(explorer, viewer)
     window.add_dock_widget(docks.decoded.widget, name="Decoded views and 12-lead ECG", area="bottom")
     return docks
+
+
+def _share_height(window: Any, charts: Any, sliders: Any) -> None:
+    """Start the charts and the sliders with a fair share of the right column each (both
+    scroll below it, so the window still fits small screens)."""
+    from qtpy.QtCore import Qt
+
+    qt_window = getattr(window, "_qt_window", None)  # napari's QMainWindow
+    if qt_window is not None and charts is not None and sliders is not None:
+        qt_window.resizeDocks([charts, sliders], [560, 380], Qt.Orientation.Vertical)
 
 
 def _raise_later(*docks) -> None:
