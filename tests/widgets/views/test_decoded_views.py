@@ -192,9 +192,8 @@ def test_a_new_model_redecodes_every_view_for_the_focused_subject(views, explore
     torch.manual_seed(1)
     new_model = build_model({"latent_dim": 8, **NETWORK_SIZES["tiny"]}).eval()
     embeddings = embed_cohort(explorer.cohort, new_model, cache=False)
-    explorer.model = new_model  # what the training panel and the launcher do, in this order
     with qtbot.waitSignal(views.edited_shown, timeout=10000):
-        explorer.set_embeddings(embeddings)
+        explorer.set_model(new_model, embeddings)  # what the training panel and the launcher do
     qtbot.waitUntil(lambda: views.layers["reconstruction"].data is not None, timeout=10000)
     expected = new_model.decode_numpy(embeddings["fused"][2])
     np.testing.assert_allclose(explorer.latent, embeddings["fused"][2])
