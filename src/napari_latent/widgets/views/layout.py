@@ -88,9 +88,16 @@ def _share_height(window: Any, charts: Any, sliders: Any) -> None:
     scroll below it, so the window still fits small screens)."""
     from qtpy.QtCore import Qt
 
-    qt_window = getattr(window, "_qt_window", None)  # napari's QMainWindow
-    if qt_window is not None and charts is not None and sliders is not None:
-        qt_window.resizeDocks([charts, sliders], [560, 380], Qt.Orientation.Vertical)
+    def unwrap(obj: Any) -> Any:  # a viewer handed out as napari's PublicOnlyProxy wraps what it returns
+        return getattr(obj, "__wrapped__", obj)
+
+    qt_window = unwrap(window).__dict__.get("_qt_window")  # napari's QMainWindow
+    if qt_window is None or charts is None or sliders is None:
+        return
+    try:
+        qt_window.resizeDocks([unwrap(charts), unwrap(sliders)], [560, 380], Qt.Orientation.Vertical)
+    except TypeError:  # not Qt dock widgets: leave Qt's own split
+        pass
 
 
 def _raise_later(*docks) -> None:
