@@ -143,6 +143,7 @@ class Explorer:
         self._embeddings, self._projections = checked, {}
         self._latent = None
         self.events.model.emit(self._model)
+        self._refocus_latent()
 
     @property
     def table(self) -> pd.DataFrame:
@@ -178,6 +179,13 @@ class Explorer:
         self._embeddings = self._checked_embeddings(embeddings)
         self._projections = {}
         self.events.embeddings.emit(self._embeddings)
+        self._refocus_latent()
+
+    def _refocus_latent(self) -> None:
+        """After a model or embedding change, the current latent is the focused subject's again,
+        so every view re-decodes it with the new model (instead of going blank)."""
+        if self._focus is not None and self._model is not None and "fused" in self._embeddings:
+            self.latent = self._embeddings["fused"][self._focus]
 
     def _checked_embeddings(self, embeddings: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         for space, z in embeddings.items():

@@ -47,7 +47,8 @@ def test_getter_answers_only_for_what_it_reads(tmp_path):
 def _assert_cine_layer(layer, frames, scale):
     assert layer.data.shape == (50, 96, 96)
     np.testing.assert_allclose(layer.scale, scale, rtol=1e-4)
-    assert tuple(layer.axis_labels) == ("time", "y", "x")
+    assert tuple(layer.axis_labels) == ("t", "y", "x")  # the Explorer's cines' axes: one time slider
+    assert tuple(str(u) for u in layer.units) == ("second", "millimeter", "millimeter")
     low, high = layer.contrast_limits
     assert frames.min() - 1e-3 <= low < high <= frames.max() + 1e-3
 
@@ -59,9 +60,23 @@ def test_nifti_opens_as_a_cine_with_time_and_spacing(make_napari_viewer_proxy, s
     write_cine_nifti(subject["mri"], path, pixel_spacing_mm=SPACING, frame_time_ms=FRAME_MS)
     viewer = make_napari_viewer_proxy()
     (layer,) = viewer.open(path, plugin=PLUGIN)
-    _assert_cine_layer(layer, subject["mri"], (FRAME_MS, *SPACING))
+    _assert_cine_layer(layer, subject["mri"], (FRAME_MS / 1000, *SPACING))
     np.testing.assert_allclose(layer.data, subject["mri"], atol=1e-3)
     assert layer.name == "cine"
+
+
+def test_a_label_nifti_opens_as_a_labels_layer(make_napari_viewer_proxy, tmp_path):
+    from napari_latent.cohort.synthetic import generate_subject
+    from napari_latent.io.cine_writers import write_cine_nifti
+
+    _row, arrays = generate_subject(seed=0, index=0)
+    path = tmp_path / "labels.nii.gz"
+    write_cine_nifti(arrays["labels"].astype(np.float32), path, pixel_spacing_mm=SPACING, frame_time_ms=FRAME_MS)
+    viewer = make_napari_viewer_proxy()
+    (layer,) = viewer.open(path, plugin=PLUGIN)
+    assert layer._type_string == "labels"
+    np.testing.assert_array_equal(layer.data, arrays["labels"])
+    assert tuple(layer.axis_labels) == ("t", "y", "x")
 
 
 def test_dicom_series_folder_opens_as_a_cine(make_napari_viewer_proxy, subject, tmp_path):
@@ -71,7 +86,7 @@ def test_dicom_series_folder_opens_as_a_cine(make_napari_viewer_proxy, subject, 
     write_cine_dicom_series(subject["mri"], folder, pixel_spacing_mm=SPACING, frame_times_ms=np.arange(50) * FRAME_MS)
     viewer = make_napari_viewer_proxy()
     (layer,) = viewer.open(folder, plugin=PLUGIN)
-    _assert_cine_layer(layer, subject["mri"], (FRAME_MS, *SPACING))
+    _assert_cine_layer(layer, subject["mri"], (FRAME_MS / 1000, *SPACING))
     assert layer.units[1] == layer.units[2] and "m" in str(layer.units[1])
 
 
@@ -82,7 +97,7 @@ def test_multiframe_dicom_is_told_apart_from_an_ecg(subject, tmp_path):
     write_cine_dicom_multiframe(subject["mri"], path, pixel_spacing_mm=SPACING, frame_times_ms=np.arange(50) * FRAME_MS)
     ((data, kwargs, kind),) = read_dicom_file(str(path))
     assert kind == "image" and data.shape == (50, 96, 96)
-    np.testing.assert_allclose(kwargs["scale"], (FRAME_MS, *SPACING), rtol=1e-4)
+    np.testing.assert_allclose(kwargs["scale"], (FRAME_MS / 1000, *SPACING), rtol=1e-4)
 
 
 def test_a_broken_cine_is_reported_with_its_file_name(make_napari_viewer_proxy, tmp_path):
@@ -258,3 +273,19 @@ def test_layer_scale_becomes_spacing_in_mm_and_frame_time_in_ms(scale, units):
         assert frame_ms == pytest.approx(scale[0] * to_ms[units[0]])
     else:
         assert frame_ms is None
+
+
+def test_a_colour_cine_is_read_as_grey_and_says_so(tmp_path, monkeypatch):
+    import tifffile
+
+    from napari_latent._napari import readers
+
+    rgb = (np.random.default_rng(0).uniform(0, 1, (10, 32, 32, 3)) * 255).astype(np.uint8)
+    path = tmp_path / "echo.tif"
+    tifffile.imwrite(path, rgb, photometric="rgb")
+    shown = []
+    monkeypatch.setattr("napari.utils.notifications.show_info", shown.append)
+    ((data, kwargs, kind),) = readers.read_cine_layers(str(path))
+    assert kind == "image" and data.shape == (10, 32, 32)
+    assert shown and "echo.tif" in shown[0] and "grey" in shown[0]
+    assert "grey" in kwargs["metadata"]["converted_to_grey"]

@@ -179,6 +179,7 @@ def test_rgb_stacks_become_grayscale(tmp_path):
     tifffile.imwrite(tmp_path / "rgb.tif", rgb8, photometric="rgb")
     np.testing.assert_allclose(read_cine(tmp_path / "rgb.npy").frames, gray, atol=1e-6)
     np.testing.assert_allclose(read_cine(tmp_path / "rgb.tif").frames, rgb8[..., 0], atol=1e-3)
+    assert "colour converted to grey" in read_cine(tmp_path / "rgb.tif").meta["converted_to_grey"]  # not silent
 
 
 def test_writers_never_overwrite_and_leave_no_temporary_files(subject, tmp_path):

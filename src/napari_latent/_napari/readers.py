@@ -111,9 +111,12 @@ def _single(path: str | Sequence[str]) -> Path:
 def cine_layer_data(series: CineSeries, name: str) -> list[LayerData]:
     """Image layer (and labels layer, when the series has labels) of a cine read from a file.
 
-    Scale is (frame time in ms, row spacing mm, column spacing mm); an unknown frame time or
-    spacing gives 1 on that axis with unit "pixel". Contrast limits are the 0.5 and 99.5
-    percentiles of the intensities, so a few bright pixels do not wash out the image.
+    Axes and units are the Explorer's cines' (``t`` in s, ``y``/``x`` in mm), so a file dropped
+    next to them shares napari's one time slider. Scale is (frame time s, row spacing mm,
+    column spacing mm); an unknown frame time or spacing gives 1 on that axis with unit
+    "pixel". Contrast limits are the 0.5 and 99.5 percentiles of the intensities, so a few
+    bright pixels do not wash out the image. A file of a few small whole numbers (a
+    segmentation, e.g. ``labels/ID.nii.gz``) becomes a labels layer.
     """
     import numpy as np
 
@@ -122,8 +125,8 @@ def cine_layer_data(series: CineSeries, name: str) -> list[LayerData]:
         frames = frames[None]
     frame_ms = _frame_time_ms(series.frame_times_ms)
     spacing = tuple(float(s) for s in series.pixel_spacing_mm) if series.pixel_spacing_mm else None
-    scale = (frame_ms or 1.0, *(spacing or (1.0, 1.0)))
-    units = ("ms" if frame_ms else "pixel", *(("mm", "mm") if spacing else ("pixel", "pixel")))
+    scale = (frame_ms / 1000.0 if frame_ms else 1.0, *(spacing or (1.0, 1.0)))
+    units = ("s" if frame_ms else "pixel", *(("mm", "mm") if spacing else ("pixel", "pixel")))
     finite = frames[np.isfinite(frames)]
     low, high = np.percentile(finite, _CONTRAST_PERCENTILES) if finite.size else (0.0, 1.0)
     if not high > low:
@@ -134,7 +137,12 @@ def cine_layer_data(series: CineSeries, name: str) -> list[LayerData]:
         "frame_time_ms": frame_ms,
         **{k: v for k, v in series.meta.items() if isinstance(v, str | int | float | bool)},
     }
-    common = {"scale": scale, "axis_labels": ("time", "y", "x"), "units": units}
+    common = {"scale": scale, "axis_labels": ("t", "y", "x"), "units": units}
+    if series.labels is None and _looks_like_labels(frames):
+        from ..widgets.plots.layer_data import _label_colormap
+
+        labels_kw = {**common, "name": name, "opacity": 0.5, "colormap": _label_colormap(), "metadata": meta}
+        return [(frames.astype(np.uint8), labels_kw, "labels")]
     layers: list[LayerData] = [
         (
             frames,
@@ -150,6 +158,18 @@ def cine_layer_data(series: CineSeries, name: str) -> list[LayerData]:
         layers.append((labels, {**common, "name": f"{name} labels", "opacity": 0.4,
                                 "colormap": _label_colormap(), "metadata": meta}, "labels"))  # fmt: skip
     return layers
+
+
+def _looks_like_labels(frames: Any, max_labels: int = 32) -> bool:
+    """Whether a volume is a segmentation: a few non-negative whole numbers, background 0 among them."""
+    import numpy as np
+
+    if not frames.size or not np.isfinite(frames).all() or frames.min() < 0 or frames.max() > 255:
+        return False
+    if not np.array_equal(frames, np.round(frames)):
+        return False
+    values = np.unique(frames)
+    return 2 <= len(values) <= max_labels and values[0] == 0
 
 
 def _frame_time_ms(frame_times_ms: Any) -> float | None:
@@ -174,11 +194,21 @@ def _layer_name(path: Path) -> str:
 
 
 def read_cine_layers(path: str | Sequence[str]) -> list[LayerData]:
-    """Read a cine (NIfTI file, DICOM series folder or multi-frame DICOM) as napari layer data."""
+    """Read a cine (NIfTI file, DICOM series folder or multi-frame DICOM) as napari layer data.
+
+    A colour cine (RGB, YBR) is read as grey, as the model sees it; a notification says so
+    and the layer's metadata keeps ``converted_to_grey``.
+    """
     from ..io import read_cine
 
     p = _single(path)
-    return cine_layer_data(read_cine(p), _layer_name(p))
+    series = read_cine(p)
+    converted = series.meta.get("converted_to_grey")
+    if converted:
+        from napari.utils.notifications import show_info
+
+        show_info(f"{p.name}: {converted}; napari-latent reads cines in grey, as its model does.")
+    return cine_layer_data(series, _layer_name(p))
 
 
 # ---------------------------------------------------------------------------- ECGs

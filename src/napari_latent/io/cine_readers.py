@@ -48,6 +48,8 @@ def read_cine(
     raw = _load(path, subject, role="cine")
     meta = {"format": raw.meta.pop("format", "unknown"), "dtype": str(raw.data.dtype), **raw.meta}
     frames = _as_stack(raw, subject, role="cine")
+    if raw.meta.get("converted_to_grey"):
+        meta["converted_to_grey"] = raw.meta["converted_to_grey"]
     label_stack = None
     if labels is not None:
         raw_labels = _load(labels, subject, role="labels")
@@ -141,7 +143,12 @@ def _as_stack(raw: _Raw, subject: object, role: str) -> np.ndarray:
     if _is_colour(raw):
         if role == "labels":
             raise CohortError("labels must be single-channel, not colour", path=raw.path, subject=subject)
+        channels = raw.data.shape[-1]
         raw.data = _rgb_to_gray(raw.data)
+        raw.meta["converted_to_grey"] = (
+            f"{channels}-channel colour converted to grey"
+            + (" (Rec. 601 luma)" if channels >= 3 else " (first channel)")
+        )
     _check_shape(raw, subject, role)
     with np.errstate(over="ignore", invalid="ignore"):
         frames = np.asarray(raw.data, dtype=np.float32)

@@ -148,7 +148,7 @@ def test_removing_the_last_rhythm_switches_to_median(plot: EcgPlot) -> None:
 
 
 def _canvas_widget(plot: EcgPlot) -> QWidget:
-    (native,) = plot.findChildren(QWidget)
+    (native,) = [w for w in plot.findChildren(QWidget) if w is not plot.legend]
     return native
 
 
@@ -164,3 +164,27 @@ def test_double_click_resets_zoom(plot: EcgPlot, qtbot) -> None:
     assert not np.array_equal(plot.screenshot(), home)
     qtbot.mouseDClick(native, Qt.MouseButton.LeftButton, pos=centre.toPoint())
     np.testing.assert_array_equal(plot.screenshot(), home)
+
+
+@pytest.mark.parametrize("mode", ["strip", "overlay"])
+def test_median_layouts_for_a_wide_dock_and_the_legend_beside(qtbot, mode: str) -> None:
+    """In a wide, short widget the strip of 12 beats fills the width; the legend sits beside
+    the paper (not over it) and names every trace."""
+    plot = EcgPlot()
+    qtbot.addWidget(plot)
+    plot.resize(1800, 220)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.mode = mode
+    plot.set_trace("original", median=_median(), color="black")
+    plot.set_trace("edited", median=_median(0.5), color=GREEN)
+    assert plot.mode == mode
+    assert "original" in plot.legend.text() and "edited" in plot.legend.text()
+    canvas = _canvas_widget(plot)
+    assert plot.legend.geometry().left() >= canvas.geometry().right()  # beside, not over the traces
+    img = plot.screenshot()
+    green_cols = np.flatnonzero(_green_mask(img).any(axis=0))
+    if mode == "strip":  # the beats span most of the width: rhythm-strip proportions
+        assert green_cols.max() - green_cols.min() > 0.8 * img.shape[1]
+    else:
+        assert green_cols.size

@@ -173,3 +173,32 @@ def test_export_writes_the_decoded_ecg_as_csv_and_never_overwrites(views, explor
     with pytest.raises(FileExistsError):
         views.export_ecg(path, "original")
     assert path.read_bytes() == before
+
+
+def test_a_new_model_redecodes_every_view_for_the_focused_subject(views, explorer, qtbot) -> None:
+    """Training finishing or a model being loaded sets the model, then the embeddings: the
+    focused subject's cines, its ECG traces and the edited latent all come from the new model,
+    and the sliders stay usable."""
+    import torch
+
+    from napari_latent.analysis.embedding import embed_cohort
+    from napari_latent.model import NETWORK_SIZES, build_model
+
+    sliders = LatentSliders(explorer)
+    qtbot.addWidget(sliders)
+    with qtbot.waitSignal(views.edited_shown, timeout=10000):
+        explorer.focus(2)
+    old_edited = np.array(views.layers["edited"].data)
+    torch.manual_seed(1)
+    new_model = build_model({"latent_dim": 8, **NETWORK_SIZES["tiny"]}).eval()
+    embeddings = embed_cohort(explorer.cohort, new_model, cache=False)
+    with qtbot.waitSignal(views.edited_shown, timeout=10000):
+        explorer.set_model(new_model, embeddings)  # what the training panel and the launcher do
+    qtbot.waitUntil(lambda: views.layers["reconstruction"].data is not None, timeout=10000)
+    expected = new_model.decode_numpy(embeddings["fused"][2])
+    np.testing.assert_allclose(explorer.latent, embeddings["fused"][2])
+    np.testing.assert_allclose(views.layers["edited"].data, expected["mri"], atol=1e-5)
+    assert not np.allclose(views.layers["edited"].data, old_edited, atol=1e-5)
+    np.testing.assert_allclose(views.ecg("edited"), expected["ecg"], atol=1e-5)
+    qtbot.waitUntil(lambda: np.allclose(views.layers["reconstruction"].data, expected["mri"], atol=1e-5), timeout=10000)
+    assert sliders.play_button.isEnabled() and not sliders.status.text().startswith("Focus a subject")

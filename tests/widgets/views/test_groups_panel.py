@@ -119,3 +119,46 @@ def test_a_destroyed_panel_stops_listening(qtbot, explorer):
         w.deleteLater()
     explorer.add_group("after", "age > 60")  # would raise on a deleted widget still connected
     assert [g.name for g in explorer.groups] == ["after"]
+
+
+def test_interpolation_has_its_own_cell_and_the_cines_time_axis(make_napari_viewer_proxy, explorer, qtbot):
+    """The path's cines share the decoded cines' frame duration and unit (one t axis of 50
+    frames, no unit warning), sit in a cell right of them and carry their own title."""
+    from napari.utils.notifications import notification_manager
+
+    from napari_latent.widgets.views.decoded_views import DecodedViews
+    from napari_latent.widgets.views.groups_panel import INTERP_LAYER, INTERP_TITLE
+
+    viewer = make_napari_viewer_proxy()
+    views = DecodedViews(explorer, viewer)
+    qtbot.addWidget(views.widget)
+    panel = GroupsPanel(explorer, viewer)
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(views.edited_shown, timeout=20000):
+        explorer.focus(1)
+    explorer.add_group("A", "age > 62")
+    explorer.add_group("B", "age <= 62")
+    panel.select_rows(["A", "B"])
+    panel.steps_spin.setValue(4)
+    warnings = []
+    notification_manager.notification_ready.connect(warnings.append)
+    with qtbot.waitSignal(panel.interpolated, timeout=20000):
+        panel.interp_button.click()
+    interp, original = viewer.layers[INTERP_LAYER], viewer.layers["original"]
+    assert interp.scale[1] == pytest.approx(original.scale[0]) and interp.units[1] == original.units[0]
+    t_axis = list(viewer.dims.axis_labels).index("t")
+    assert viewer.dims.nsteps[t_axis] == 50
+    right = max(layer.translate[-1] + layer.scale[-1] * 96 for layer in views.layers.values() if layer.ndim == 3)
+    assert interp.translate[-1] >= right  # its own cell, not over the original
+    assert "→" in viewer.layers[INTERP_TITLE].features["title"][0]
+    with qtbot.waitSignal(views.subject_shown, timeout=20000):
+        explorer.focus(5)  # another heart rate: the cines' frame duration changes, the path's follows
+    assert interp.scale[1] == pytest.approx(viewer.layers["original"].scale[0])
+    assert viewer.dims.nsteps[list(viewer.dims.axis_labels).index("t")] == 50
+    views.columns = 4  # one row: the path's cell moves right of the row
+    right = max(layer.translate[-1] + layer.scale[-1] * 96 for layer in views.layers.values() if layer.ndim == 3)
+    assert interp.translate[-1] >= right
+    assert viewer.layers[INTERP_TITLE].data[0, 1] == pytest.approx(interp.translate[-1])
+    notification_manager.notification_ready.disconnect(warnings.append)
+    assert not [n for n in warnings if "unit" in str(n.message).lower()]
+    views.close()

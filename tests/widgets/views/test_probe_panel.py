@@ -89,3 +89,22 @@ def test_a_destroyed_panel_stops_listening(qtbot, explorer):
         w.deleteLater()
     explorer.select([1, 2])
     explorer.set_embeddings(explorer.embeddings)  # would raise on a deleted widget still connected
+
+
+def test_a_negative_selection_r2_is_explained_and_names_are_whole(panel, probed, qtbot, explorer):
+    """A selection made on the phenotype (age > 70) leaves little spread: the probe's R² inside
+    it falls below 0, and the panel says why, under the table and in the cell's tooltip."""
+    ages = explorer.table["age"]
+    explorer.select(f"age > {float(ages.quantile(0.7))}")
+    with qtbot.waitSignal(panel.subgroup_shown, timeout=30000):
+        panel.group_check.setChecked(True)
+    qtbot.waitUntil(lambda: not panel.is_running)
+    row = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())].index("age")
+    cells = [panel.table.item(row, c) for c in range(2, panel.table.columnCount())]
+    negative = [c for c in cells if float(c.text().split(" | ")[0].replace("−", "-")) < 0]
+    assert negative, [c.text() for c in cells]
+    assert panel.footnote.isVisibleTo(panel) and "below 0" in panel.footnote.text()
+    assert "below 0" in negative[0].toolTip()
+    header, metrics = panel.table.horizontalHeader(), panel.table.fontMetrics()
+    for r in range(panel.table.rowCount()):  # phenotype names are never cut
+        assert header.sectionSize(0) >= metrics.horizontalAdvance(panel.table.item(r, 0).text())

@@ -255,3 +255,17 @@ def test_100k_points_draw_and_select(qtbot) -> None:
     hit = scatter.lasso(np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]), mode="replace")
     assert len(hit) == int(np.all(np.abs(coords) <= 1, axis=1).sum())
     scatter.screenshot()
+
+
+def test_colour_bar_title_reads_units_and_never_a_bare_one() -> None:
+    from napari_latent.cohort import ColumnInfo
+    from napari_latent.widgets.views.scatter.legend import column_title
+
+    columns = {
+        "lvedv": ColumnInfo(unit="mL", description="LV end-diastolic volume"),
+        "ef": ColumnInfo(unit="1", description="LV ejection fraction"),
+        "site": ColumnInfo(),
+    }
+    assert column_title(columns, "lvedv") == "lvedv (mL)"
+    assert column_title(columns, "ef") == "ef · LV ejection fraction"  # not "ef (1)"
+    assert column_title(columns, "site") == "site"

@@ -6,6 +6,11 @@ Two layouts share one canvas, in millimetres of paper at 25 mm/s and 10 mm/mV:
   (I, aVR, V1, V4 / II, aVL, V2, V5 / III, aVF, V3, V6) and a 10 s lead II rhythm strip.
 * ``"median"``: a 3 x 4 grid of the 1.2 s median beat of each lead, for comparing an
   original beat with decoded ones.
+* ``"strip"``: the 12 median beats in one row (I, II, III, aVR, aVL, aVF, V1-V6), the
+  proportions of a rhythm strip, for a wide and short dock.
+* ``"overlay"``: the 12 median beats superimposed on one baseline (global intervals).
+
+The legend sits beside the paper (a Qt label), never over the traces.
 
 Every trace is one vispy ``Line`` whose connectivity breaks it into panels, so replacing
 a trace only rewrites one vertex buffer. The widget holds drawing state only.
@@ -17,7 +22,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from qtpy.QtWidgets import QVBoxLayout, QWidget
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QHBoxLayout, QLabel, QWidget
 from vispy import scene
 from vispy.color import Color
 
@@ -30,7 +36,9 @@ from napari_latent.cohort.schema import (
 
 __all__ = ["EcgPlot", "Mode"]
 
-Mode = Literal["rhythm", "median"]
+Mode = Literal["rhythm", "median", "strip", "overlay"]
+#: Modes that draw the median beat (the others draw the rhythm).
+MEDIAN_MODES = ("median", "strip", "overlay")
 ColorLike = str | tuple[float, ...]
 
 MM_PER_S = 25.0
@@ -52,6 +60,7 @@ _PALETTE = ("#000000", "#1f4fd1", "#1a8f3c", "#8e2bb0", "#e07b00", "#00838f")
 _ROW_PITCH = 35.0  # mm between baselines
 _SIGNAL_X0 = 10.0  # mm; the calibration pulse sits left of this
 _SHAPES = {"rhythm": (len(LEADS), ECG_RHYTHM_SAMPLES), "median": (len(LEADS), ECG_MEDIAN_SAMPLES)}
+STRIP_ORDER = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,36 @@ def _median_layout() -> _Layout:
     return _panels_layout(panels, ECG_MEDIAN_SAMPLES, (150.0, 125.0), ink, labels)
 
 
-_LAYOUTS: dict[str, _Layout] = {"rhythm": _rhythm_layout(), "median": _median_layout()}
+def _strip_layout() -> _Layout:
+    """The 12 median beats in one row, 440 x 40 mm: a rhythm strip's proportions."""
+    beat_mm = ECG_MEDIAN_SAMPLES / ECG_FS * MM_PER_S
+    pitch = beat_mm + 5.0
+    b = 18.0
+    panels, ink, labels = [], _calibration_pulse(b), []
+    for c, name in enumerate(STRIP_ORDER):
+        x0 = _SIGNAL_X0 + c * pitch
+        panels.append((LEADS.index(name), 0, ECG_MEDIAN_SAMPLES, x0, b))
+        labels.append((name, x0 + 1.0, b + 16.0))
+        if c:
+            ink += [(x0 - 2.5, b - 3.0), (x0 - 2.5, b + 3.0)]
+    return _panels_layout(panels, ECG_MEDIAN_SAMPLES, (_SIGNAL_X0 + 12 * pitch, 40.0), ink, labels)
+
+
+def _overlay_layout() -> _Layout:
+    """The 12 median beats superimposed on one baseline, 45 x 50 mm."""
+    beat_mm = ECG_MEDIAN_SAMPLES / ECG_FS * MM_PER_S
+    b = 22.0
+    panels = [(LEADS.index(name), 0, ECG_MEDIAN_SAMPLES, _SIGNAL_X0, b) for name in STRIP_ORDER]
+    labels = [("12 leads superimposed", _SIGNAL_X0 + 1.0, b + 24.0)]
+    return _panels_layout(panels, ECG_MEDIAN_SAMPLES, (_SIGNAL_X0 + beat_mm + 5.0, 50.0), _calibration_pulse(b), labels)
+
+
+_LAYOUTS: dict[str, _Layout] = {
+    "rhythm": _rhythm_layout(),
+    "median": _median_layout(),
+    "strip": _strip_layout(),
+    "overlay": _overlay_layout(),
+}
 
 
 def _grid_segments(width: float, height: float, step: int, skip: int = 0) -> np.ndarray:
@@ -189,19 +227,25 @@ class EcgPlot(QWidget):
         self._traces: dict[str, _Trace] = {}
         self._mode: Mode = "rhythm"
         self._legend_key: tuple = ()
+        self._median_mode: Mode = "median"
         self._minor_alpha = 1.0
         self._canvas = scene.SceneCanvas(keys=None, bgcolor=_PAPER, size=(900, 560))
         self._view = self._canvas.central_widget.add_view(bgcolor=_PAPER)
         self._view.camera = scene.PanZoomCamera(aspect=1)
         self._build_paper()
-        self._build_legend()
+        self.legend = QLabel()
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.legend.setToolTip("traces on the paper; 25 mm/s, 10 mm/mV")
+        self.legend.setStyleSheet(f"background: {_PAPER}; color: {_INK}; padding: 4px")
+        self.legend.setFixedWidth(150)  # a fixed column: the paper does not move when traces come and go
         self._canvas.events.mouse_double_click.connect(lambda _event: self.reset_view())
-        self._view.events.resize.connect(lambda _event: self._place_legend())
+        self._view.events.resize.connect(lambda _event: self.reset_view())
         self._view.camera.transform.changed.connect(lambda _event: self._fade_minor_grid())
-        layout = QVBoxLayout(self)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._canvas.native)
-        self.setMinimumSize(320, 200)
+        layout.addWidget(self._canvas.native, 1)
+        layout.addWidget(self.legend)
+        self._canvas.native.setMinimumSize(300, 100)
         self._show_paper()
 
     # ------------------------------------------------------------------ public API
@@ -212,13 +256,16 @@ class EcgPlot(QWidget):
 
     @property
     def mode(self) -> Mode:
-        """``"rhythm"`` (3 x 4 + rhythm strip) or ``"median"`` (3 x 4 median beats)."""
+        """``"rhythm"`` (3 x 4 + rhythm strip), ``"median"`` (3 x 4 median beats), ``"strip"``
+        (12 median beats in a row) or ``"overlay"`` (12 median beats superimposed)."""
         return self._mode
 
     @mode.setter
     def mode(self, value: Mode) -> None:
         if value not in _LAYOUTS:
-            raise ValueError(f"mode must be 'rhythm' or 'median'; got {value!r}")
+            raise ValueError(f"mode must be one of {', '.join(map(repr, _LAYOUTS))}; got {value!r}")
+        if value in MEDIAN_MODES:
+            self._median_mode = value
         if value != self._mode:
             self._mode = value
             self._show_paper()
@@ -268,8 +315,14 @@ class EcgPlot(QWidget):
             self.remove_trace(name)
 
     def reset_view(self) -> None:
-        """Fit the whole sheet of paper in the canvas."""
+        """Fit the whole sheet of paper in the canvas.
+
+        The clinical print and the strip keep square millimetres; the 3 x 4 grid and the
+        overlay fill the canvas (a wide dock stretches their time axis instead of leaving
+        most of it blank).
+        """
         width, height = _LAYOUTS[self._mode].size
+        self._view.camera.aspect = 1 if self._mode in ("rhythm", "strip") else None
         self._view.camera.set_range(x=(0, width), y=(0, height), margin=0.01)
 
     def screenshot(self) -> np.ndarray:
@@ -350,7 +403,7 @@ class EcgPlot(QWidget):
 
     def _auto_mode(self) -> bool:
         """Switch mode when the current one has no data but the other has; True if switched."""
-        other: Mode = "median" if self._mode == "rhythm" else "rhythm"
+        other: Mode = self._median_mode if self._mode == "rhythm" else "rhythm"
         shown = any(self._data(t, self._mode) is not None for t in self._traces.values())
         if shown or not any(self._data(t, other) is not None for t in self._traces.values()):
             return False
@@ -358,52 +411,14 @@ class EcgPlot(QWidget):
         return True
 
     # ------------------------------------------------------------------ legend
-    def _build_legend(self) -> None:
-        """Legend visuals live in the view's pixel frame, so they do not pan or zoom."""
-        self._legend_box = scene.visuals.Rectangle(
-            center=(0, 0), width=1, height=1, color=(1, 1, 1, 0.9), border_color="#999999",
-            parent=self._view,
-        )  # fmt: skip
-        self._legend_swatches = scene.visuals.Line(connect="segments", width=3.0, parent=self._view)
-        self._legend_text = scene.visuals.Text(
-            font_size=9, anchor_x="left", anchor_y="center", parent=self._view
-        )
-        for visual in (self._legend_box, self._legend_swatches, self._legend_text):
-            visual.set_gl_state("translucent", depth_test=False)
-            visual.visible = False
-        self._legend_box.order, self._legend_swatches.order, self._legend_text.order = 10, 11, 12
-
     def _update_legend(self) -> None:
-        """Rebuild the legend only when the shown names or colours change."""
+        """The legend beside the paper: one line of each shown trace's colour and name."""
         shown = [(n, t.color.hex) for n, t in self._traces.items() if t.visual.visible]
         key = tuple(shown)
         if key == self._legend_key:
             return
         self._legend_key = key
-        visible = bool(shown)
-        for visual in (self._legend_box, self._legend_swatches, self._legend_text):
-            visual.visible = visible
-        if visible:
-            self._legend_text.text = [name for name, _ in shown]
-            self._legend_text.color = [color for _, color in shown]
-            colors = np.repeat([Color(c).rgba for _, c in shown], 2, axis=0)
-            self._legend_swatches.set_data(color=colors)
-            self._place_legend()
-
-    def _place_legend(self) -> None:
-        """Put the legend in the top-right corner of the view."""
-        names = [name for name, _ in self._legend_key]
-        if not names:
-            return
-        row, pad, swatch = 16.0, 6.0, 18.0
-        text_w = 7.0 * max(len(n) for n in names)
-        box_w, box_h = pad * 3 + swatch + text_w, pad * 2 + row * len(names)
-        left, top = self._view.width - box_w - 10.0, 10.0
-        ys = top + pad + row * (np.arange(len(names)) + 0.5)
-        self._legend_box.center = (left + box_w / 2, top + box_h / 2)
-        self._legend_box.width, self._legend_box.height = box_w, box_h
-        x0, x1 = left + pad, left + pad + swatch
-        self._legend_swatches.set_data(
-            pos=np.array([(x, y) for y in ys for x in (x0, x1)], np.float32)
+        rows = "".join(
+            f"<tr><td style='color:{c}; font-weight:bold'>━━</td><td>&nbsp;{n}</td></tr>" for n, c in shown
         )
-        self._legend_text.pos = np.column_stack([np.full(len(ys), x1 + pad), ys])
+        self.legend.setText(f"<table>{rows}</table>" if shown else "")

@@ -16,6 +16,7 @@ from qtpy.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLay
 from superqt import QElidingLabel
 
 from .._qt.notify import notify_error
+from .._qt.scroll import scroll_contents
 from .._qt.worker import start_worker
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ class ExplorerLauncher(QWidget):
         self.cohort_box.currentIndexChanged.connect(self._update_fields)
         self.model_box.currentIndexChanged.connect(self._update_fields)
         self._update_fields()
+        scroll_contents(self)  # a short dock scrolls instead of making the window taller
 
     # ------------------------------------------------------------------ public API
     def open(self, cohort: str | os.PathLike | None = DEMO, model: str | os.PathLike | None = DEMO) -> None:

@@ -33,6 +33,7 @@ from qtpy.QtWidgets import (
 
 from .._qt.notify import notify_error
 from .._qt.progress import set_progress
+from .._qt.scroll import scroll_contents
 from .._qt.worker import start_worker
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ class ImportCohortWidget(QWidget):
         layout.addWidget(self.failures_table, 1)
         layout.addLayout(after)
         self.setMinimumWidth(380)
+        scroll_contents(self)  # the form scrolls in a short dock instead of making the window taller
         self._progress.connect(self._on_progress)
         stop = self._stop
         self.destroyed.connect(lambda *_: stop.set())  # a closed dialog stops its import

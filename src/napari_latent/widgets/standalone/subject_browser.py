@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
 
 from ...cohort import Cohort, CohortError
 from .._qt.notify import notify_error
+from .._qt.scroll import scroll_contents
 from .._qt.worker import start_worker
 from ..plots.ecg_plot import EcgPlot
 
@@ -86,6 +87,7 @@ class SubjectBrowser(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(pick)
         layout.addWidget(split, 1)
+        scroll_contents(self)  # a short dock scrolls instead of making the window taller
 
     # ------------------------------------------------------------------ opening
     def open(self, path: str | Path) -> None:

@@ -57,8 +57,12 @@ VIEWS: dict[str, tuple[str, str | None, str | None, str]] = {
     "edited": ("edited", "edited", "#d0361f", "#ff8a75"),
 }
 CELLS = ("original", "reconstruction", "translation", "edited")
+#: ECG layouts offered in the dock: label -> EcgPlot mode (median beats only; the decodes have no rhythm).
+ECG_LAYOUTS = {"ECG: leads in a row": "strip", "ECG: 3 × 4 grid": "median", "ECG: leads overlaid": "overlay"}
 TITLES_LAYER = "decoded view titles"
 _CELL_MM = MRI_SIZE * MRI_PIXEL_SPACING_MM
+#: Title height in world units (it zooms with the cells, so titles never run into each other).
+TITLE_SIZE_MM = 0.035 * _CELL_MM
 
 
 class DecodedViews(QObject):
@@ -72,6 +76,7 @@ class DecodedViews(QObject):
     subject_shown = Signal(object)
     edited_shown = Signal(object)
     visibility_changed = Signal(str, bool)
+    columns_changed = Signal(int)
 
     def __init__(
         self, explorer: Explorer, viewer: napari.viewer.Viewer, *, columns: int = 2, parent: QObject | None = None
@@ -88,7 +93,7 @@ class DecodedViews(QObject):
         self._subject_id = ""
         self._fitted = False
         self.ecg_plot = EcgPlot()
-        self.ecg_plot.mode = "median"
+        self.ecg_plot.mode = "strip"  # a wide, short dock: the 12 beats in a row
         self.edited_decoder = LatestWinsDecoder(explorer, parent=self, name="edited decoder")
         self.subject_decoder = LatestWinsDecoder(func=self._decode_subject, parent=self, name="subject decoder")
         self.edited_decoder.decoded.connect(self._show_edited)
@@ -127,6 +132,7 @@ class DecodedViews(QObject):
         self._columns = max(1, int(value))
         self._arrange()
         self._fit()
+        self.columns_changed.emit(self._columns)
 
     def set_visible(self, view: str, visible: bool) -> None:
         """Show or hide one view: its layer and its ECG trace (the layer's eye icon does the same)."""
@@ -337,7 +343,8 @@ class DecodedViews(QObject):
                 face_color="transparent",
                 border_color="transparent",
                 features=features,
-                text={"string": "{title}", "anchor": "upper_left", "size": 10, "color": {"feature": "colour"}},
+                text={"string": "{title}", "anchor": "upper_left", "size": TITLE_SIZE_MM, "scaling": True,
+                      "color": {"feature": "colour"}},
             )
             layer.editable = False
             self._layers["titles"] = layer
@@ -381,14 +388,23 @@ class DecodedViewsPanel(QWidget):
         self.arrangement = QComboBox()
         self.arrangement.addItems(["2 × 2", "1 × 4"])
         self.arrangement.setToolTip("how the four cines sit side by side in the canvas")
+        self.arrangement.setCurrentIndex(0 if views.columns == 2 else 1)
         self.arrangement.currentIndexChanged.connect(self._arrangement_changed)
+        views.columns_changed.connect(self._columns_changed)
         row.addWidget(self.arrangement)
         views.visibility_changed.connect(self._visibility_changed)
         self.status = QLabel()
         views.edited_shown.connect(self._edited_shown)
         row.addWidget(self.status)
+        self.ecg_layout = QComboBox()
+        for text, mode in ECG_LAYOUTS.items():
+            self.ecg_layout.addItem(text, mode)
+        self.ecg_layout.setToolTip("12-lead layout: the leads in a row, the clinical 3 × 4 grid, or superimposed")
+        self.ecg_layout.setCurrentIndex(list(ECG_LAYOUTS.values()).index(views.ecg_plot.mode))
+        self.ecg_layout.currentIndexChanged.connect(self._ecg_layout_changed)
+        row.addWidget(self.ecg_layout)
         self.export_button = QToolButton()
-        self.export_button.setText("Export ECG")
+        self.export_button.setText("Export ECG…")
         self.export_button.setToolTip("save a decoded median beat (12 leads, 500 Hz, mV) as CSV")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
@@ -402,11 +418,20 @@ class DecodedViewsPanel(QWidget):
         layout.addLayout(row)
         layout.addWidget(views.ecg_plot, 1)
 
+    def _ecg_layout_changed(self, index: int) -> None:
+        self.views.ecg_plot.mode = self.ecg_layout.itemData(index)
+
     def _toggled(self, view: str, on: bool) -> None:
         self.views.set_visible(view, on)
 
     def _arrangement_changed(self, index: int) -> None:
         self.views.columns = 2 if index == 0 else 4
+
+    def _columns_changed(self, columns: int) -> None:
+        """Follow an arrangement set from a script."""
+        self.arrangement.blockSignals(True)
+        self.arrangement.setCurrentIndex(0 if columns == 2 else 1)
+        self.arrangement.blockSignals(False)
 
     def _visibility_changed(self, view: str, on: bool) -> None:
         self.toggles[view].setChecked(on)

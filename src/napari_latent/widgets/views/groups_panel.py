@@ -36,6 +36,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
+from ...cohort.schema import MRI_PIXEL_SPACING_MM, MRI_SIZE
 from .._qt.binding import bind
 from .._qt.notify import notify_error
 from .._qt.worker import start_worker
@@ -49,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["GroupsPanel", "rank_differences"]
 
 INTERP_LAYER = "interpolation"
+INTERP_TITLE = "interpolation title"
+_CELL_MM = MRI_SIZE * MRI_PIXEL_SPACING_MM
+TITLE_SIZE_MM = 0.035 * _CELL_MM  # as the decoded views' titles
 _FAILED = object()
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -340,22 +344,51 @@ class GroupsPanel(QWidget):
         self.interpolated.emit(self._path)
 
     def _show_stack(self, a: str, b: str, mri: np.ndarray) -> None:
-        from ..plots.layer_data import cine_layer_kwargs
+        """The decoded path as one layer in a cell of its own, right of the decoded cines, with a title.
 
+        Its time axis follows the cines' (same frame duration and unit), so napari's ``t``
+        slider keeps its 50 frames; the extra leading axis ``A→B`` walks the path.
+        """
         viewer = self.viewer
         if viewer is None:
             return
-        kw = cine_layer_kwargs(INTERP_LAYER)
-        kw.update(
-            scale=(1.0, *kw["scale"]), axis_labels=("A→B", *kw["axis_labels"]), units=("pixel", *kw["units"]),
-            metadata={"group_a": a, "group_b": b},
-        )  # fmt: skip
         try:
-            if INTERP_LAYER in viewer.layers:
-                viewer.layers.remove(INTERP_LAYER)
-            viewer.add_image(mri.astype(np.float32), **kw)
+            for name in (INTERP_LAYER, INTERP_TITLE):
+                if name in viewer.layers:
+                    viewer.layers.remove(name)
+            t_scale, t_unit, x0 = _cine_time_and_right_edge(viewer)
+            kw = _interp_layer_kwargs(t_scale, t_unit, x0)
+            kw["metadata"] = {"group_a": a, "group_b": b}
+            layer = viewer.add_image(mri.astype(np.float32), **kw)
+            title = viewer.add_points(
+                np.array([[-0.03 * _CELL_MM, x0]]), ndim=2, name=INTERP_TITLE, size=0, units=("mm", "mm"),
+                axis_labels=("y", "x"), border_width=0, face_color="transparent", border_color="transparent",
+                features={"title": [f"interpolation · {a} → {b}"]},
+                text={"string": "{title}", "anchor": "upper_left", "size": TITLE_SIZE_MM, "scaling": True,
+                      "color": "#e8e8e8"},
+            )  # fmt: skip
+            title.editable = False
+            self._follow_cine_time(layer)
         except Exception as exc:  # a layer that does not fit the viewer's axes must not break the panel
             notify_error(f"Could not show the interpolated cines: {exc}")
+
+    def _follow_cine_time(self, layer: Any) -> None:
+        """Keep the path's frame duration the cines' and its cell right of them when another
+        subject is focused or the arrangement changes (2 × 2 / 1 × 4)."""
+        viewer = self.viewer
+        cines = [c for c in viewer.layers if c is not layer and c.ndim == 3 and tuple(c.axis_labels)[0] == "t"]
+
+        def follow(_event: Any = None) -> None:
+            if layer not in viewer.layers:
+                return
+            t_scale, t_unit, x0 = _cine_time_and_right_edge(viewer)
+            layer.scale = (1.0, t_scale, *layer.scale[2:])
+            layer.units = (layer.units[0], t_unit, *layer.units[2:])
+            layer.translate = (*layer.translate[:-1], x0)
+            if INTERP_TITLE in viewer.layers:
+                viewer.layers[INTERP_TITLE].data = np.array([[-0.03 * _CELL_MM, x0]])
+
+        self._binding.extend([(e, follow) for c in cines for e in (c.events.scale, c.events.translate)])
 
     def _on_slider(self, value: int) -> None:
         if self._path is None:
@@ -408,3 +441,29 @@ def _describe(group: Group) -> str:
         return "filter: " + ", ".join(f"{k} {v}" for k, v in d["filters"].items())
     return "hand-picked subjects"
 
+
+def _cine_time_and_right_edge(viewer: Any) -> tuple[float, str, float]:
+    """The cines' frame duration and time unit, and the x (mm) where a new cell right of them starts."""
+    from ..plots.layer_data import cine_layer_kwargs
+
+    kw = cine_layer_kwargs(INTERP_LAYER)
+    t_scale, t_unit, right = kw["scale"][0], kw["units"][0], None
+    for layer in viewer.layers:
+        if layer.name == INTERP_LAYER or layer.ndim != 3 or tuple(layer.axis_labels)[0] != "t":
+            continue
+        if layer.name == "original" or right is None:
+            t_scale, t_unit = float(layer.scale[0]), str(layer.units[0])
+        edge = float(layer.translate[2] + layer.scale[2] * layer.data.shape[2])
+        right = edge if right is None else max(right, edge)
+    return t_scale, t_unit, 0.0 if right is None else right + 0.08 * _CELL_MM
+
+
+def _interp_layer_kwargs(t_scale: float, t_unit: str, x0: float) -> dict[str, Any]:
+    from ..plots.layer_data import cine_layer_kwargs
+
+    kw = cine_layer_kwargs(INTERP_LAYER)
+    kw.update(
+        scale=(1.0, t_scale, *kw["scale"][1:]), axis_labels=("A→B", *kw["axis_labels"]),
+        units=("pixel", t_unit, *kw["units"][1:]), translate=(0.0, 0.0, 0.0, x0),
+    )  # fmt: skip
+    return kw

@@ -42,6 +42,7 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
     Bottom: the 12-lead ECG of the decoded views. Tabbed with the charts: groups, probes,
     training. The canvas shows the original, reconstructed, translated and edited cines.
     """
+    from .._qt.scroll import scroll_contents
     from .decoded_views import DecodedViews
     from .distributions import DistributionView
     from .groups_panel import GroupsPanel
@@ -57,24 +58,46 @@ def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("
         if explorer.embeddings and space not in explorer.embeddings:
             continue
         docks.scatters[space] = EmbeddingScatter(explorer, space)
+        scroll_contents(docks.scatters[space], min_height=220, min_width=420)  # fits 1366 × 768 too
         title = "Fused latent space" if space == "fused" else f"{space.upper()} latent space"
         dock = window.add_dock_widget(docks.scatters[space], name=title, area="left", tabify=first is not None)
         first = first or dock
 
     docks.distributions = DistributionView(explorer)
+    scroll_contents(docks.distributions)
     charts = window.add_dock_widget(docks.distributions, name="Distributions", area="right")
     docks.groups = GroupsPanel(explorer, viewer)
     docks.probes = ProbePanel(explorer)
     docks.training = TrainingPanel(explorer)
     for name, widget in (("Groups", docks.groups), ("Probes", docks.probes), ("Training", docks.training)):
+        scroll_contents(widget)  # tall forms scroll in their dock; the window fits the screen
         window.add_dock_widget(widget, name=name, area="right", tabify=True)
     _raise_later(first, charts)
 
     docks.sliders = LatentSliders(explorer)
-    window.add_dock_widget(docks.sliders, name="Latent sliders", area="right")
+    scroll_contents(docks.sliders)
+    sliders = window.add_dock_widget(docks.sliders, name="Latent sliders", area="right")
+    _share_height(window, charts, sliders)
     docks.decoded = DecodedViews(explorer, viewer)
     window.add_dock_widget(docks.decoded.widget, name="Decoded views and 12-lead ECG", area="bottom")
     return docks
+
+
+def _share_height(window: Any, charts: Any, sliders: Any) -> None:
+    """Start the charts and the sliders with a fair share of the right column each (both
+    scroll below it, so the window still fits small screens)."""
+    from qtpy.QtCore import Qt
+
+    def unwrap(obj: Any) -> Any:  # a viewer handed out as napari's PublicOnlyProxy wraps what it returns
+        return getattr(obj, "__wrapped__", obj)
+
+    qt_window = unwrap(window).__dict__.get("_qt_window")  # napari's QMainWindow
+    if qt_window is None or charts is None or sliders is None:
+        return
+    try:
+        qt_window.resizeDocks([unwrap(charts), unwrap(sliders)], [560, 380], Qt.Orientation.Vertical)
+    except TypeError:  # not Qt dock widgets: leave Qt's own split
+        pass
 
 
 def _raise_later(*docks) -> None:

@@ -66,6 +66,14 @@ def _ink(background: QColor) -> QColor:
     return QColor("#000000" if luma > 0.5 else "#ffffff")
 
 
+#: Why a subgroup R² can be negative (shown under the table and in the cell's tooltip).
+NEGATIVE_R2_NOTE = (
+    "R² below 0: within that part of the cohort the probe predicts worse than the part's own mean. "
+    "A selection made on the phenotype itself (e.g. age > 70) leaves little spread to explain, "
+    "so the cohort-wide probe's errors outweigh it; it does not mean the latent lost the phenotype."
+)
+
+
 class ProbePanel(QWidget):
     """Probe table (phenotype × latent space) with predicted-vs-true plots and a subgroup view.
 
@@ -109,6 +117,9 @@ class ProbePanel(QWidget):
         self.progress_bar = QProgressBar(visible=False, textVisible=True)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.footnote = QLabel(NEGATIVE_R2_NOTE, visible=False)
+        self.footnote.setWordWrap(True)
+        self.footnote.setStyleSheet("color: gray; font-size: small")
 
         self.table = QTableWidget(0, 0)
         self.table.verticalHeader().setVisible(False)
@@ -127,6 +138,7 @@ class ProbePanel(QWidget):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
+        layout.addWidget(self.footnote)
 
         self.progressed.connect(self._on_progress)
         ev = explorer.events
@@ -318,9 +330,14 @@ class ProbePanel(QWidget):
             for j, (space, cell) in enumerate(zip(spaces, cells, strict=True)):
                 self.table.setItem(row, 2 + j, self._cell(column, space, cell, subgroup))
         head = self.table.horizontalHeader()
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for c in range(1, self.table.columnCount()):
+        for c in range(self.table.columnCount()):  # whole names: a narrow dock scrolls sideways
             head.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        head.setStretchLastSection(True)
+        negative = subgroup and any(
+            (item := self.table.item(r, c)) is not None and "below 0" in item.toolTip()
+            for r in range(self.table.rowCount()) for c in range(2, self.table.columnCount())
+        )  # fmt: skip
+        self.footnote.setVisible(negative)
         if subgroup:
             self.subgroup_shown.emit()
 
@@ -343,6 +360,8 @@ class ProbePanel(QWidget):
             value, text = g, f"{_num(g)} | {_num(r)}"
             n_g, n_r = sub.loc["group", "n"], sub.loc["rest", "n"]
             tip = f"selection {_num(g)} (n = {n_g}) · rest {_num(r)} (n = {n_r}) · all {cell.value:.3f}"
+            if cell.metric == "r2" and min(g, r) < 0:
+                tip += "\n" + NEGATIVE_R2_NOTE
         item = QTableWidgetItem(text)
         item.setData(Qt.ItemDataRole.UserRole, value)
         item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)

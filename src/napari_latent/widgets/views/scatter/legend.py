@@ -84,9 +84,16 @@ def subtitle(n: int, selected: int) -> str:
 
 
 def column_title(columns: dict[str, Any], column: str | None) -> str:
-    """A column's name with its unit from the cohort's column metadata: ``"lvedv (mL)"``."""
+    """A column's name with its unit from the cohort's column metadata: ``"lvedv (mL)"``.
+
+    A dimensionless column (unit ``"1"``, e.g. the ejection fraction) shows its description
+    instead of a unit: ``"ef · LV ejection fraction"``.
+    """
     if column is None:
         return ""
     info = columns.get(column)
-    unit = getattr(info, "unit", "")
-    return f"{column} ({unit})" if unit else column
+    unit = str(getattr(info, "unit", "") or "").strip()
+    if unit in {"", "1"}:
+        description = str(getattr(info, "description", "") or "").strip()
+        return f"{column} · {description}" if description and description != column else column
+    return f"{column} ({unit})"
