@@ -160,7 +160,8 @@ class OpenCineOrEcg(QWidget):
         layout.addWidget(self.open_file_button)
         layout.addWidget(self.open_folder_button)
 
-        box = QGroupBox("Open with napari-latent when dropped or opened from File > Open")
+        box = QGroupBox("Always use napari-latent for")
+        box.setToolTip("when a file is dropped on napari or opened from File > Open")
         box_layout = QVBoxLayout(box)
         self.preference_boxes: dict[str, QCheckBox] = {}
         for label, patterns in READER_PATTERNS.items():
@@ -170,6 +171,7 @@ class OpenCineOrEcg(QWidget):
             box_layout.addWidget(check)
             self.preference_boxes[label] = check
         note = QLabel(
+            "Ticked, napari opens these files with napari-latent when you drop them or use File > Open. "
             "Unticked, napari asks which reader to use: pick napari-latent. CSV ECGs and DICOM folders: "
             "use the buttons above, or pick napari-latent in napari's Choose reader dialog. "
             "Saved choices are listed in Preferences > Plugins."
