@@ -217,22 +217,31 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import users' files listed in a manifest into a new cohort store; print the report."""
-    from .io.importer import import_cohort
+    from .io.importer import NoSubjectImportedError, import_cohort
 
     if args.report and args.report.exists():
         raise FileExistsError(f"{args.report} exists; the report never replaces a file")
     bar, report = _tqdm_progress("importing")
-    with bar:
-        result = import_cohort(
-            args.manifest,
-            args.out,
-            phenotypes=args.phenotypes,
-            id_column=args.id_column,
-            workers=args.workers,
-            progress=report,
-            resume=not args.no_resume,
-            overwrite=args.overwrite,
-        )
+    try:
+        with bar:
+            result = import_cohort(
+                args.manifest,
+                args.out,
+                phenotypes=args.phenotypes,
+                id_column=args.id_column,
+                workers=args.workers,
+                progress=report,
+                resume=not args.no_resume,
+                overwrite=args.overwrite,
+            )
+    except NoSubjectImportedError as exc:  # no store; the per-subject reasons still go to --report
+        result = exc.report
+        print(result)
+        if args.report:
+            result.to_csv(args.report)
+            print(f"report written to {args.report}")
+        print(f"napari-latent: error: no subject could be imported; no store was written at {args.out}", file=sys.stderr)
+        return 1
     print(result)
     if args.report:
         result.to_csv(args.report)

@@ -26,6 +26,7 @@ _LAZY = {
     "read_manifest": "manifest",
     "import_cohort": "importer",
     "ImportReport": "importer",
+    "NoSubjectImportedError": "importer",
     "Manifest": "manifest",
     "write_example_folder": "example_files",
 }
@@ -35,6 +36,7 @@ __all__ = [
     "EcgRecord",
     "ImportReport",
     "Manifest",
+    "NoSubjectImportedError",
     "PreparedCine",
     "PreparedEcg",
     "SamplingRateUnknownError",
