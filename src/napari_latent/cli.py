@@ -22,27 +22,36 @@ def _tqdm_progress(desc: str):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Open napari with the demo cohort, the shipped demo model and every view docked."""
+    """Open napari with the demo cohort, the shipped demo model and every view docked.
+
+    The cohort is generated (first run, with a progress bar here) or opened from the cache;
+    then the window opens at once with every view docked, and the model loads and the cohort
+    is embedded in a worker, with its progress in the window.
+    """
     import napari
 
     from .cohort.synthetic import DEMO_SIZE, demo_cohort
-    from .explorer import Explorer
+    from .widgets.standalone.explorer_launcher import open_store_in_viewer
 
     bar, report = _tqdm_progress("demo cohort")
     with bar:
         cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
-    model = args.model or "demo"
-    explorer = Explorer.open(cohort, model)
-    viewer = explorer.show()
-    viewer.title = "napari-latent demo"
-    explorer.focus(0)
-    if args.screenshot:
-        _screenshot_when_ready(viewer, Path(args.screenshot))
+    viewer = napari.Viewer(title="napari-latent demo")
+    overlay = viewer.canvas.overlays["text"] if hasattr(viewer, "canvas") else viewer.text_overlay
+    overlay.visible, overlay.position, overlay.font_size = True, "center", 16
+    overlay.text = "Loading the demo model and embedding the cohort…"
+
+    def ready(_explorer) -> None:
+        overlay.visible = False
+        if args.screenshot:
+            _screenshot_when_ready(viewer, Path(args.screenshot))
+
+    open_store_in_viewer(cohort, viewer, args.model or "demo", on_ready=ready)
     napari.run()
     return 0
 
 
-def _screenshot_when_ready(viewer, path: Path, delay_ms: int = 4000) -> None:
+def _screenshot_when_ready(viewer, path: Path, delay_ms: int = 3000) -> None:
     """Save a screenshot of the whole window once the views have settled, then quit."""
     from qtpy.QtCore import QTimer
 
