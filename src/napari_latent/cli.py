@@ -205,7 +205,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
     from .analysis.embedding import embed_cohort
     from .cohort import open_cohort
-    from .explorer import resolve_model
+    from .model.checkpoint import resolve_model
 
     out = args.out
     if out is not None:

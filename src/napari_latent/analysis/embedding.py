@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._atomic import replace_file
 from ..cohort import Cohort
 
 if TYPE_CHECKING:
     from ..model import MultimodalModel
 
-__all__ = ["embed_cohort", "embedding_cache_path", "SPACES"]
+__all__ = ["embed_cohort", "embedding_cache_path", "load_and_embed", "SPACES"]
 
 #: Latent spaces an embedding holds, in display order.
 SPACES = ("fused", "mri", "ecg")
@@ -65,6 +65,37 @@ def embed_cohort(
     return result
 
 
+def load_and_embed(
+    cohort: Cohort,
+    model: Any,
+    *,
+    progress: Callable[[int, int], Any] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[MultimodalModel | None, dict[str, np.ndarray]]:
+    """Resolve ``model`` for ``cohort`` and embed the cohort with it (for a worker thread).
+
+    Parameters
+    ----------
+    cohort
+        The cohort to embed.
+    model
+        A checkpoint folder, ``"demo"`` or a model, as
+        :func:`~napari_latent.model.resolve_model` takes.
+    progress, should_stop
+        Passed to :func:`embed_cohort`.
+
+    Returns
+    -------
+    tuple
+        ``(model, embeddings)``, for the Qt thread to hand to
+        :meth:`~napari_latent.explorer.Explorer.set_model` (one event, one redraw).
+    """
+    from ..model.checkpoint import resolve_model
+
+    resolved = resolve_model(model, cohort)
+    return resolved, embed_cohort(cohort, resolved, progress=progress, should_stop=should_stop)
+
+
 def _ids_hash(cohort: Cohort) -> np.ndarray:
     import hashlib
 
@@ -84,8 +115,6 @@ def _read(path: Path, cohort: Cohort) -> dict[str, np.ndarray] | None:
 def _write(path: Path, result: dict[str, np.ndarray], cohort: Cohort) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.npz"
-        np.savez(tmp, ids_sha256=_ids_hash(cohort), **result)
-        os.replace(tmp, path)
+        replace_file(path, lambda tmp: np.savez(tmp, ids_sha256=_ids_hash(cohort), **result))
     except OSError:
         pass  # a cache that cannot be written is only a missed speed-up

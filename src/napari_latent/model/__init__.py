@@ -19,6 +19,7 @@ from .checkpoint import (
     load_demo_model,
     load_model,
     read_config,
+    resolve_model,
     save_checkpoint,
 )
 from .config import DEFAULT_MODEL_CONFIG, MODALITIES, NETWORK_SIZES, TrainConfig, input_schema, model_config, resolve_config
@@ -27,6 +28,7 @@ from .evaluate import evaluate as evaluate_model
 from .inference import benchmark_decode, embed
 from .losses import Posterior
 from .registry import ARCHITECTURES, build_model, register_architecture
+from .run import TrainOutcome, run_training
 from .train import Trainer, TrainResult, train
 from .vae import CrossModalVAE
 from .variants import MoPoEVAE, PoEVAE, UnimodalAE, UnimodalVAE
@@ -47,6 +49,7 @@ __all__ = [
     "Posterior",
     "SchemaMismatchError",
     "TrainConfig",
+    "TrainOutcome",
     "TrainResult",
     "Trainer",
     "UnimodalAE",
@@ -64,6 +67,8 @@ __all__ = [
     "read_config",
     "register_architecture",
     "resolve_config",
+    "resolve_model",
+    "run_training",
     "save_checkpoint",
     "split_indices",
     "train",

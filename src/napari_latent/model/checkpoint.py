@@ -17,9 +17,7 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import tempfile
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import resources
@@ -29,7 +27,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from .._atomic import replace_dir
+from .._atomic import build_dir
+from .._meta import package_version
 from ..cohort import Cohort
 from ..cohort.schema import ECG_FS, ECG_UNIT, LEADS, SCHEMA_VERSION
 from .base import MultimodalModel
@@ -50,6 +49,7 @@ __all__ = [
     "check_schema",
     "demo_model_path",
     "load_demo_model",
+    "resolve_model",
 ]
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -79,9 +79,7 @@ class SchemaMismatchError(CheckpointError):
 
 # ---------------------------------------------------------------------------------------------- save
 def _versions() -> dict[str, str]:
-    from .. import __version__
-
-    return {"napari_latent": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    return {"napari_latent": package_version(), "torch": torch.__version__, "python": platform.python_version()}
 
 
 def _sha256(path: Path) -> str:
@@ -112,10 +110,8 @@ def save_checkpoint(
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
     if path.exists() and not overwrite:
         raise CheckpointExistsError("a checkpoint already exists here; pass overwrite=True to replace it", path=path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+
+    def build(tmp: Path) -> None:
         tensors = {
             k: (v.detach().to("cpu", _DTYPES[dtype]) if v.is_floating_point() else v.detach().cpu()).contiguous()
             for k, v in model.state_dict().items()
@@ -145,17 +141,15 @@ def save_checkpoint(
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1, allow_nan=True) + "\n")
         _readable(tmp)
-        replace_dir(
-            tmp,
-            path,
-            overwrite=overwrite,
-            exists_error=lambda p: CheckpointExistsError(
-                "a checkpoint already exists here; pass overwrite=True to replace it", path=p
-            ),
-        )
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    build_dir(
+        path,
+        build,
+        overwrite=overwrite,
+        exists_error=lambda p: CheckpointExistsError(
+            "a checkpoint already exists here; pass overwrite=True to replace it", path=p
+        ),
+    )
     return path
 
 
@@ -328,3 +322,31 @@ def load_demo_model(device: str | torch.device = "cpu") -> MultimodalModel:
         for name in (CONFIG_FILE, WEIGHTS_FILE):
             Path(tmp, name).write_bytes(res.joinpath(name).read_bytes())
         return load_model(tmp, device=device)
+
+
+def resolve_model(model: Any, cohort: Cohort) -> MultimodalModel | None:
+    """A model from a checkpoint path, ``"demo"`` (the shipped model) or a model (returned as is).
+
+    Parameters
+    ----------
+    model
+        A checkpoint folder, ``"demo"``, a :class:`~napari_latent.model.MultimodalModel` or None.
+    cohort
+        The cohort the model must fit.
+
+    Returns
+    -------
+    MultimodalModel or None
+        The model (None for None).
+
+    Raises
+    ------
+    SchemaMismatchError
+        The checkpoint's input schema does not fit ``cohort``; the message says what differs.
+    """
+    if model is None or not isinstance(model, str | os.PathLike):
+        return model
+    if str(model) == "demo":
+        check_schema(read_config(demo_model_path()), cohort, demo_model_path())
+        return load_demo_model()
+    return load_model(model, cohort)

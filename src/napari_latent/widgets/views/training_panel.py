@@ -1,7 +1,7 @@
 """Training panel: a form for the model options, training in a worker with live loss curves.
 
-"Train" runs :func:`napari_latent.model.train` on the Explorer's cohort in a napari worker.
-The trainer writes into a hidden staging directory beside the chosen output directory,
+"Train" runs :func:`napari_latent.model.run.run_training` on the Explorer's cohort in a napari
+worker. The trainer writes into a hidden staging directory beside the chosen output directory,
 which is moved into place only when training finishes, so a cancelled or failed run leaves
 no checkpoint behind (and an existing checkpoint is replaced only after asking, and only by
 a finished one). The new checkpoint is then read back and the cohort embedded with it in a
@@ -13,12 +13,8 @@ weights. Progress reaches the widgets at most every ``PROGRESS_INTERVAL_S``.
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import threading
 import time
-import uuid
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,14 +23,16 @@ from magicgui import widgets as mw
 from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from .._qt.notify import notify_error
 from .._qt.progress import set_progress
+from .._qt.worker import start_worker
 from ..plots.mini_plot import MiniPlot
 
 if TYPE_CHECKING:
-    from ...cohort import Cohort
+    from ...model.run import TrainOutcome
     from ...explorer import Explorer
 
-__all__ = ["TrainOutcome", "TrainingPanel", "preload_optimizer_imports"]
+__all__ = ["TrainingPanel", "preload_optimizer_imports"]
 
 #: Network width presets: "tiny" trains in seconds on a laptop, "full" is the paper-scale default.
 CURVES = {  # trainer key -> (legend, colour)
@@ -48,17 +46,6 @@ CURVES = {  # trainer key -> (legend, colour)
 #: Least time between two progress-bar updates: a QProgressBar repaints synchronously, and
 #: where OpenGL is rendered in software each repaint composes every canvas in the window.
 PROGRESS_INTERVAL_S = 0.1
-
-
-@dataclass
-class TrainOutcome:
-    """What a training run ended with: status ("completed", "early_stopped", "max_steps",
-    "cancelled") and the installed checkpoint directory (None unless it finished)."""
-
-    status: str
-    checkpoint: Path | None
-    epochs: int = 0
-    best_val_loss: float = math.nan
 
 
 _preloaded = threading.Event()
@@ -88,40 +75,8 @@ def preload_optimizer_imports() -> threading.Event:
     return _preloaded
 
 
-def _notify_error(message: str) -> None:
-    from napari.utils import notifications
-
-    notifications.show_error(message)
-
-
 def _is_checkpoint(path: Path) -> bool:
     return (path / "config.json").is_file()
-
-
-def run_training(
-    cohort: Cohort, config: dict[str, Any], out_dir: Path, *, replace: bool, callback, should_stop
-) -> TrainOutcome:
-    """Train into a staging directory beside ``out_dir``; move it into place only when finished."""
-    from ...model import train
-
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.training-{uuid.uuid4().hex[:8]}"
-    try:
-        result = train(cohort, config, staging, callbacks=callback, should_stop=should_stop)
-        if result.status == "cancelled" or result.checkpoint is None:
-            return TrainOutcome("cancelled", None, result.epoch, result.best_val_loss)
-        if out_dir.exists():
-            if not (replace and _is_checkpoint(out_dir)):
-                raise FileExistsError(f"{out_dir} appeared while training; the new model stays unsaved")
-            old = out_dir.parent / f".{out_dir.name}.replaced-{uuid.uuid4().hex[:8]}"
-            os.replace(out_dir, old)
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-        return TrainOutcome(result.status, out_dir, result.epoch, result.best_val_loss)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 class TrainingPanel(QWidget):
@@ -255,7 +210,7 @@ class TrainingPanel(QWidget):
         out_dir = Path(self.form.out_dir.value).expanduser().absolute()
         if out_dir.exists():
             if not _is_checkpoint(out_dir):
-                _notify_error(f"{out_dir} exists and is not a checkpoint; choose a new output directory")
+                notify_error(f"{out_dir} exists and is not a checkpoint; choose a new output directory")
                 return False
             if overwrite is None:
                 answer = QMessageBox.question(
@@ -268,10 +223,11 @@ class TrainingPanel(QWidget):
                 return False
         try:
             from ...model import resolve_config
+            from ...model.run import run_training
 
             resolve_config(self.config())
         except ValueError as exc:
-            _notify_error(f"Invalid model options: {exc}")
+            notify_error(f"Invalid model options: {exc}")
             return False
         job = partial(run_training, self.explorer.cohort, self.config(), out_dir, replace=bool(overwrite),
                       callback=self._event.emit, should_stop=self._stop.is_set)  # fmt: skip
@@ -287,22 +243,17 @@ class TrainingPanel(QWidget):
             self.cancel_button.setEnabled(False)
 
     def _launch(self, func, on_done, label: str) -> None:
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
         self._stop.clear()
         if self._pbar is None:
             self._pbar = progress(total=0, desc=label)
-        worker = create_worker(func, _ignore_errors=True)
-        worker.returned.connect(on_done)
-        worker.errored.connect(self._on_error)
-        self._worker = worker
+        self._worker = start_worker(func, returned=on_done, errored=self._on_error)
         self.form.enabled = False
         self.train_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress_bar.setRange(0, 0)
         self.status.setText(label + "…")
-        worker.start()
 
     def _idle(self, status: str) -> None:
         self._worker = None
@@ -325,17 +276,17 @@ class TrainingPanel(QWidget):
             try:
                 self.explorer.model = str(outcome.checkpoint)
             except Exception as load_exc:  # noqa: BLE001 (a checkpoint that cannot be read back is reported)
-                _notify_error(f"Trained, but could not load {outcome.checkpoint}: {load_exc}")
+                notify_error(f"Trained, but could not load {outcome.checkpoint}: {load_exc}")
                 self._idle("failed")
                 return
             if not cancelled:
-                _notify_error(f"Embedding failed: {type(exc).__name__}: {exc}")
+                notify_error(f"Embedding failed: {type(exc).__name__}: {exc}")
             what = "cancelled" if cancelled else "failed"
             self.status.setText(f"Model saved to {outcome.checkpoint} and loaded; embedding {what}.")
             self._idle(outcome.status)
             return
         if not cancelled:
-            _notify_error(f"Training failed: {type(exc).__name__}: {exc}")
+            notify_error(f"Training failed: {type(exc).__name__}: {exc}")
         self.status.setText("Cancelled: nothing was saved." if cancelled else f"Failed: {exc}")
         self._idle("cancelled" if cancelled else "failed")
 
@@ -401,7 +352,7 @@ class TrainingPanel(QWidget):
             self.status.setText("Cancelled: nothing was saved; the Explorer keeps its model.")
             self._idle("cancelled")
             return
-        from ...explorer import load_and_embed
+        from ...analysis.embedding import load_and_embed
 
         self._outcome = outcome
         job = partial(load_and_embed, self.explorer.cohort, outcome.checkpoint,
@@ -414,8 +365,7 @@ class TrainingPanel(QWidget):
     def _on_embedded(self, loaded: tuple[Any, dict]) -> None:
         outcome, self._outcome = self._outcome, None
         model, embeddings = loaded
-        self.explorer.model = model  # views blank here, but redraw only after the embeddings below
-        self.explorer.set_embeddings(embeddings)
+        self.explorer.set_model(model, embeddings)  # one event: the views redraw once
         self.status.setText(
             f"{outcome.status.replace('_', ' ').capitalize()} after {outcome.epochs} epochs (best validation loss "
             f"{outcome.best_val_loss:.4g}); saved to {outcome.checkpoint.name} and loaded into the explorer."

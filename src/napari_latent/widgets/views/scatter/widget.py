@@ -15,7 +15,7 @@ from qtpy.QtWidgets import QWidget
 from vispy import scene
 
 from .artist import default_point_size
-from .binding import ExplorerBinding
+from ..._qt.binding import ExplorerBinding
 from .compute import ProjectionRunner, available_methods
 from .controls import NO_COLUMN, ScatterControls
 from .legend import column_title, map_title, subject_summary, subtitle
@@ -262,7 +262,7 @@ class EmbeddingScatter(QWidget):
         t-SNE layouts stream into the view while it optimises; ``cancel()`` stops it and
         restores the Explorer's current map. ``params`` go to ``analysis.project``.
         """
-        from napari.utils.notifications import show_error
+        from ..._qt.notify import notify_error as show_error
 
         latents = self._explorer.embeddings.get(self._space)
         if latents is None:
@@ -332,8 +332,8 @@ class EmbeddingScatter(QWidget):
         self._show_current()
 
     def _on_model(self, _model: object) -> None:
-        self._runner.cancel()
-        self._show_current()
+        # a new model comes with its embeddings (Explorer.set_model) or none: redraw once from both
+        self._on_embeddings(self._explorer.embeddings)
 
     def _on_projection(self, space: str, result: ProjectionResult) -> None:
         if space == self._space and not self._runner.running:
