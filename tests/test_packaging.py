@@ -126,3 +126,34 @@ def test_built_wheel_installs_into_a_clean_venv_and_validates(tmp_path):
     with zipfile.ZipFile(wheel) as z:
         assert out[0] == _metadata(z)["Version"]
     _run([venv / "bin" / "napari-latent", "--help"], timeout=120, cwd=tmp_path)
+
+
+_OPEN_EVERY_WIDGET = """
+import npe2, napari
+names = [w.display_name for w in npe2.PluginManager.instance().get_manifest("napari-latent").contributions.widgets]
+assert names, "no widgets contributed"
+viewer = napari.Viewer(show=False)
+for name in names:
+    dock, widget = viewer.window.add_plugin_dock_widget("napari-latent", name)
+    assert widget.viewer is not None, name
+    print("OPENED", name)
+viewer.close()
+"""
+
+
+@pytest.mark.slow
+def test_wheel_in_a_stock_napari_pyqt6_venv_opens_every_widget_through_the_plugin_path(tmp_path):
+    """A newcomer's install: ``pip install napari[pyqt6] napari-latent`` in a fresh venv, then every
+    widget through ``add_plugin_dock_widget`` (napari injects the viewer), as the Plugins menu does."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        pytest.skip("needs a display (run under xvfb-run)")
+    wheel = _build(tmp_path / "dist", "--wheel")
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", venv], timeout=300)
+    py = venv / "bin" / "python"
+    _run([py, "-m", "pip", "install", "-q", "--no-compile", TORCH], timeout=1800)
+    _run([py, "-m", "pip", "install", "-q", "--no-compile", wheel, "napari[pyqt6]"], timeout=1800)
+    env = {"NAPARI_CONFIG": str(tmp_path / "napari-settings.yaml"), "NAPARI_LATENT_CACHE": str(tmp_path / "cache")}
+    out = _run([py, "-c", _OPEN_EVERY_WIDGET], timeout=600, cwd=tmp_path, **env).stdout
+    opened = [line.removeprefix("OPENED ") for line in out.splitlines() if line.startswith("OPENED ")]
+    assert {"Latent Space Explorer", "Cohort subject browser", "Import cohort", "Open cine or ECG"} <= set(opened)

@@ -1,4 +1,4 @@
-"""Command line: ``napari-latent demo | generate | train | embed | import | example-files``."""
+"""Command line of napari-latent: demo, generate, train, embed, import, example-files and bench."""
 
 from __future__ import annotations
 
@@ -22,27 +22,36 @@ def _tqdm_progress(desc: str):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Open napari with the demo cohort, the shipped demo model and every view docked."""
+    """Open napari with the demo cohort, the shipped demo model and every view docked.
+
+    The cohort is generated (first run, with a progress bar here) or opened from the cache;
+    then the window opens at once with every view docked, and the model loads and the cohort
+    is embedded in a worker, with its progress in the window.
+    """
     import napari
 
     from .cohort.synthetic import DEMO_SIZE, demo_cohort
-    from .explorer import Explorer
+    from .widgets.standalone.explorer_launcher import open_store_in_viewer
 
     bar, report = _tqdm_progress("demo cohort")
     with bar:
         cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
-    model = args.model or "demo"
-    explorer = Explorer.open(cohort, model)
-    viewer = explorer.show()
-    viewer.title = "napari-latent demo"
-    explorer.focus(0)
-    if args.screenshot:
-        _screenshot_when_ready(viewer, Path(args.screenshot))
+    viewer = napari.Viewer(title="napari-latent demo")
+    overlay = viewer.canvas.overlays["text"] if hasattr(viewer, "canvas") else viewer.text_overlay
+    overlay.visible, overlay.position, overlay.font_size = True, "center", 16
+    overlay.text = "Loading the demo model and embedding the cohort…"
+
+    def ready(_explorer) -> None:
+        overlay.visible = False
+        if args.screenshot:
+            _screenshot_when_ready(viewer, Path(args.screenshot))
+
+    open_store_in_viewer(cohort, viewer, args.model or "demo", on_ready=ready)
     napari.run()
     return 0
 
 
-def _screenshot_when_ready(viewer, path: Path, delay_ms: int = 4000) -> None:
+def _screenshot_when_ready(viewer, path: Path, delay_ms: int = 3000) -> None:
     """Save a screenshot of the whole window once the views have settled, then quit."""
     from qtpy.QtCore import QTimer
 
@@ -68,35 +77,118 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """Train a model on a store and write its checkpoint."""
+def _train_config(args: argparse.Namespace) -> dict:
+    """The training config from ``--config`` and the flags (flags win), checked before anything runs.
+
+    ``--config`` may be nested (``{"model": {...}, "train": {...}}``) or flat (``{"epochs": 1,
+    "latent_dim": 8, "size": "tiny"}``): flat keys go to their section by name. Unknown or
+    misplaced keys are refused by name.
+    """
     import json
 
+    from .model import resolve_config
+
+    config: dict = {}
+    if args.config:
+        try:
+            config = json.loads(Path(args.config).read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--config {args.config}: not valid JSON ({exc})") from exc
+        if not isinstance(config, dict):
+            raise ValueError(f"--config {args.config}: expected a JSON object of settings, got {type(config).__name__}")
+    flags = {
+        "architecture": args.architecture,
+        "latent_dim": args.latent_dim,
+        "size": args.size,
+        "modality": args.modality,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "seed": args.seed,
+    }
+    model_part, train_part = dict(config.pop("model", {}) or {}), dict(config.pop("train", {}) or {})
+    merged = {"model": model_part, "train": train_part, **config}
+    for key, value in flags.items():
+        if value is None:
+            continue
+        for part in (model_part, train_part):  # a flag replaces the same key wherever the file put it
+            part.pop(key, None)
+        merged[key] = value
+    arch = merged.get("architecture", model_part.get("architecture"))
+    if arch in ("unimodal_vae", "unimodal_ae") and merged.get("modality", model_part.get("modality")) is None:
+        raise ValueError(f"--architecture {arch} trains one modality: add --modality ecg or --modality mri")
+    try:
+        resolve_config(merged)
+    except ValueError as exc:
+        where = f"--config {args.config} or the flags" if args.config else "the flags"
+        raise ValueError(f"{exc} (in {where})") from exc
+    return merged
+
+
+def _fmt_metric(value: float) -> str:
+    """A metric for the terminal: 4 decimals, or 3 significant digits for small values (learning rates)."""
+    return f"{value:.3g}" if value and abs(value) < 0.01 else f"{value:.4f}"
+
+
+def _train_progress(bar):
+    """A ``train`` callback that keeps a tqdm bar true: steps, epochs, early stop and the end."""
+
+    def progress(event: dict) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            bar.total = event.get("total_steps")
+            bar.n = event.get("step", 0)
+            bar.refresh()
+        elif kind == "step":
+            bar.n = event["step"]
+            bar.set_postfix(loss=_fmt_metric(event["loss"]), lr=_fmt_metric(event["lr"]), refresh=False)
+            bar.refresh()
+        elif kind == "epoch":
+            bar.n = event["step"]
+            bar.refresh()
+            skip = {"epoch", "step", "elapsed_s", "best_val_loss", "epochs"}
+            values = ", ".join(f"{k} {_fmt_metric(v)}" for k, v in event.items() if isinstance(v, float) and k not in skip)
+            bar.write(f"epoch {event['epoch']}/{event.get('epochs', '?')}: {values}")
+        elif kind == "end":
+            bar.n = event["step"]
+            if event.get("status") in ("early_stopped", "max_steps", "cancelled"):
+                bar.total = event["step"]  # the run is over: the bar ends full, the status line says why
+            bar.refresh()
+
+    return progress
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model on a store and write its checkpoint."""
     from .cohort import open_cohort
     from .model import train
+    from .model.checkpoint import CheckpointExistsError
 
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the checkpoint at OUT and --overwrite replaces it: give one of them")
+    if args.out.exists() and not (args.resume or args.overwrite):
+        raise FileExistsError(
+            f"{args.out} already exists; pass --overwrite to replace it or --resume to continue training it"
+        )
+    config = _train_config(args)
     cohort = open_cohort(args.store)
-    config = json.loads(args.config.read_text()) if args.config else {}
-    flat = {k: v for k, v in (("latent_dim", args.latent_dim), ("architecture", args.architecture)) if v is not None}
-    train_keys = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("device", args.device)) if v is not None}
-    config = {"model": {**config.get("model", {}), **flat}, "train": {**config.get("train", {}), **train_keys}}
     from tqdm import tqdm
 
     bar = tqdm(desc="training", unit="step")
-
-    def progress(event: dict) -> None:
-        if event.get("event") == "start":
-            bar.total = event.get("total_steps")
-        elif event.get("event") == "step":
-            bar.n = event["step"]
-            bar.set_postfix(loss=f"{event['loss']:.4f}", refresh=False)
-            bar.refresh()
-        elif event.get("event") == "epoch":
-            bar.write(f"epoch {event['epoch']}: " + ", ".join(f"{k} {v:.4f}" for k, v in event.items() if isinstance(v, float)))
-
     with bar:
-        result = train(cohort, config, args.out, callbacks=progress, resume=args.resume, overwrite=args.overwrite)
-    print(f"{result.status} after {result.step} steps; best validation loss {result.best_val_loss:.4f}; checkpoint {result.checkpoint}")
+        try:
+            result = train(
+                cohort, config, args.out, callbacks=_train_progress(bar), resume=args.resume, overwrite=args.overwrite
+            )
+        except CheckpointExistsError as exc:
+            raise FileExistsError(
+                f"{args.out} already exists; pass --overwrite to replace it or --resume to continue training it"
+            ) from exc
+    status = {"early_stopped": "stopped early (no validation improvement)", "max_steps": "reached max_steps"}
+    print(
+        f"{status.get(result.status, result.status)} after {result.step} steps; best validation loss "
+        f"{result.best_val_loss:.4f}; checkpoint {result.checkpoint}"
+    )
     return 0
 
 
@@ -115,14 +207,18 @@ def cmd_embed(args: argparse.Namespace) -> int:
     from .cohort import open_cohort
     from .model.checkpoint import resolve_model
 
+    out = args.out
+    if out is not None:
+        out = out if out.name.endswith(".npz") else out.with_name(out.name + ".npz")  # np.savez adds .npz
+        if out.exists() and not args.overwrite:
+            raise FileExistsError(f"{out} exists; pass --overwrite to replace it")
     cohort = open_cohort(args.store)
     model = resolve_model(args.model, cohort)
     bar, report = _tqdm_progress("embedding")
     with bar:
         latents = embed_cohort(cohort, model, batch_size=args.batch_size, progress=report)
-    if args.out:
-        if args.out.exists() and not args.overwrite:
-            raise FileExistsError(f"{args.out} exists; pass --overwrite to replace it")
+    if out is not None:
+        args.out = out
         np.savez(args.out, subject_id=np.asarray(cohort.ids, dtype=str), **latents)
         print(f"wrote {', '.join(f'{k} {v.shape}' for k, v in latents.items())} to {args.out}")
     return 0
@@ -130,22 +226,31 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import users' files listed in a manifest into a new cohort store; print the report."""
-    from .io.importer import import_cohort
+    from .io.importer import NoSubjectImportedError, import_cohort
 
     if args.report and args.report.exists():
         raise FileExistsError(f"{args.report} exists; the report never replaces a file")
     bar, report = _tqdm_progress("importing")
-    with bar:
-        result = import_cohort(
-            args.manifest,
-            args.out,
-            phenotypes=args.phenotypes,
-            id_column=args.id_column,
-            workers=args.workers,
-            progress=report,
-            resume=not args.no_resume,
-            overwrite=args.overwrite,
-        )
+    try:
+        with bar:
+            result = import_cohort(
+                args.manifest,
+                args.out,
+                phenotypes=args.phenotypes,
+                id_column=args.id_column,
+                workers=args.workers,
+                progress=report,
+                resume=not args.no_resume,
+                overwrite=args.overwrite,
+            )
+    except NoSubjectImportedError as exc:  # no store; the per-subject reasons still go to --report
+        result = exc.report
+        print(result)
+        if args.report:
+            result.to_csv(args.report)
+            print(f"report written to {args.report}")
+        print(f"napari-latent: error: no subject could be imported; no store was written at {args.out}", file=sys.stderr)
+        return 1
     print(result)
     if args.report:
         result.to_csv(args.report)
@@ -165,9 +270,30 @@ def cmd_example_files(args: argparse.Namespace) -> int:
     return 0
 
 
+ARCHITECTURE_CHOICES = ("cross_modal_vae", "mvae", "mopoe", "unimodal_vae", "unimodal_ae")
+
+_EPILOG = """\
+examples:
+  napari-latent demo                                  open napari with the demo cohort and model
+  napari-latent generate demo.zarr -n 1000            write a synthetic cohort store
+  napari-latent train demo.zarr ckpt --size small     train a model; writes the checkpoint folder ckpt
+  napari-latent embed demo.zarr --model ckpt --out latents.npz
+  napari-latent example-files examples                example cine/ECG files and a manifest
+  napari-latent import examples/manifest.csv --out mine.zarr
+  napari-latent bench --quick                         time the steps; writes bench-<date>.md
+
+'napari-latent COMMAND --help' describes each command."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="napari-latent", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="napari-latent",
+        description="Explore a cross-modal VAE of paired cine MRI and 12-lead ECG in napari, or run its steps "
+        "from the shell.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
 
     demo = sub.add_parser("demo", help="open napari with the demo cohort, demo model and all views")
     demo.add_argument("--subjects", type=int, default=None, help="demo cohort size (default 1000)")
@@ -177,31 +303,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="generate a synthetic cohort store")
     gen.add_argument("out", type=Path, help="store path to create (NAME.zarr)")
-    gen.add_argument("-n", "--subjects", type=int, default=1000)
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("-n", "--subjects", type=int, default=1000, help="number of subjects (default 1000)")
+    gen.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same cohort (default 0)")
     gen.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     gen.add_argument("--overwrite", action="store_true", help="replace an existing store at OUT")
     gen.set_defaults(func=cmd_generate)
 
     tr = sub.add_parser("train", help="train a model on a cohort store (torchrun for several GPUs)")
-    tr.add_argument("store", type=Path)
+    tr.add_argument("store", type=Path, help="cohort store to train on (NAME.zarr, from 'generate' or 'import')")
     tr.add_argument("out", type=Path, help="checkpoint directory to create")
-    tr.add_argument("--config", type=Path, help='JSON {"model": {...}, "train": {...}}')
-    tr.add_argument("--architecture", default=None, help="cross_modal_vae (default), mvae, mopoe, unimodal_vae or unimodal_ae")
-    tr.add_argument("--latent-dim", type=int, default=None)
-    tr.add_argument("--epochs", type=int, default=None)
-    tr.add_argument("--batch-size", type=int, default=None)
+    tr.add_argument(
+        "--config",
+        type=Path,
+        help='JSON settings, flat {"epochs": 5, "latent_dim": 64, "size": "tiny"} or nested '
+        '{"model": {...}, "train": {...}}; the flags below win; unknown keys are refused',
+    )
+    tr.add_argument("--architecture", default=None, choices=ARCHITECTURE_CHOICES, metavar="NAME",
+                    help="cross_modal_vae (default), mvae, mopoe, unimodal_vae or unimodal_ae")  # fmt: skip
+    tr.add_argument("--modality", default=None, choices=("ecg", "mri"),
+                    help="the one modality a unimodal_vae or unimodal_ae learns")  # fmt: skip
+    tr.add_argument("--size", default=None, choices=("tiny", "small", "full"),
+                    help="network size: tiny (quick trials), small (a laptop) or full (default)")  # fmt: skip
+    tr.add_argument("--latent-dim", type=int, default=None, help="latent dimensions per modality (default 256)")
+    tr.add_argument("--epochs", type=int, default=None, help="training epochs (default 40; early stopping may end sooner)")
+    tr.add_argument("--batch-size", type=int, default=None, help="subjects per step (default 32)")
+    tr.add_argument("--seed", type=int, default=None, help="seed of the split and initialisation (default 0)")
     tr.add_argument("--device", default=None, help="cpu, cuda or auto (default)")
     tr.add_argument("--resume", action="store_true", help="continue the checkpoint at OUT")
     tr.add_argument("--overwrite", action="store_true", help="replace an existing checkpoint at OUT")
     tr.set_defaults(func=cmd_train)
 
     em = sub.add_parser("embed", help="embed every subject of a store (cached in the store)")
-    em.add_argument("store", type=Path)
-    em.add_argument("--model", default="demo", help="checkpoint directory or 'demo'")
+    em.add_argument("store", type=Path, help="cohort store to embed (NAME.zarr)")
+    em.add_argument("--model", default="demo", help="checkpoint directory or 'demo' (default)")
     em.add_argument("--out", type=Path, default=None, help="also write the latents to this .npz")
-    em.add_argument("--batch-size", type=int, default=64)
-    em.add_argument("--overwrite", action="store_true")
+    em.add_argument("--batch-size", type=int, default=64, help="subjects per batch (default 64)")
+    em.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     em.set_defaults(func=cmd_embed)
 
     imp = sub.add_parser("import", help="import cine MRI + ECG files listed in a manifest CSV into a cohort store")
@@ -217,8 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ex = sub.add_parser("example-files", help="write example cine/ECG files and a manifest to try 'import' on")
     ex.add_argument("directory", type=Path, help="new (or empty) folder to write")
-    ex.add_argument("-n", "--subjects", type=int, default=12)
-    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("-n", "--subjects", type=int, default=12, help="number of example subjects (default 12)")
+    ex.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     ex.set_defaults(func=cmd_example_files)
 
     from .bench.runner import add_arguments as add_bench_arguments

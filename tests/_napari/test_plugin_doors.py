@@ -14,6 +14,7 @@ WIDGETS = {
     "Latent Space Explorer": "napari-latent.explorer",
     "Cohort subject browser": "napari-latent.subject_browser",
     "Import cohort": "napari-latent.import_cohort",
+    "Open cine or ECG": "napari-latent.open_files",
 }
 
 

@@ -14,7 +14,7 @@ from scipy.signal import resample_poly
 from napari_latent.cohort.errors import CohortError
 from napari_latent.cohort.schema import LEADS
 from napari_latent.cohort.synthetic import generate_subject
-from napari_latent.io import EcgRecord, read_ecg, standardise_ecg
+from napari_latent.io import EcgRecord, SamplingRateUnknownError, read_ecg, standardise_ecg
 from napari_latent.io.ecg_writers import write_ecg_csv, write_ecg_dicom, write_ecg_wfdb
 
 SUBJECT = "S-017"
@@ -124,7 +124,7 @@ def _csv(path, table: np.ndarray, header: list[str] | None) -> object:
 
 def test_csv_without_header_needs_lead_order(rhythm, tmp_path):
     path = _csv(tmp_path / "nohead.csv", rhythm.T, None)
-    expect_error(path, "no header row of lead names; pass lead_order=", fs=500)
+    expect_error(path, "no header row of lead names: add one .*ecg_lead_order column", fs=500)
     expect_error(path, "has 12 columns but lead_order names 8", fs=500, lead_order=EIGHT)
 
 
@@ -175,7 +175,10 @@ def test_wrong_sampling_rates(fs, rhythm, tmp_path):
 
 
 def test_missing_fs_and_mismatched_fs(rhythm, tmp_path):
-    expect_error(_csv(tmp_path / "nofs.csv", rhythm.T, list(LEADS)), "no time column; pass fs=")
+    error = expect_error(_csv(tmp_path / "nofs.csv", rhythm.T, list(LEADS)), "no time column, so its sampling rate")
+    assert isinstance(error, SamplingRateUnknownError) and "fs=" in str(error) and "ecg_fs" in str(error)
+    no_leads = np.column_stack([np.arange(5000), np.arange(5000) / 500])
+    expect_error(_csv(tmp_path / "noleads.csv", no_leads, ["sample", "time"]), "no lead columns found \\(expected I, II")
     np.save(tmp_path / "x.npy", rhythm)
     expect_error(tmp_path / "x.npy", "needs lead_order=.*and fs=", lead_order=LEADS)
     expect_error(write_ecg_wfdb(rhythm, tmp_path / "r"), "fs=250 Hz was given but the file records 500 Hz", fs=250)

@@ -211,3 +211,6 @@ def test_cli_import_and_example_files(example, tmp_path, capsys):
     bad = subset_manifest(example, tmp_path / "bad", [{"subject_id": "X", "mri": "nope", "ecg": "nope"}], n=0)
     assert main(["import", str(bad), "--out", str(tmp_path / "none.zarr"), "--workers", "1"]) == 1
     assert "no subject could be imported" in capsys.readouterr().err and not (tmp_path / "none.zarr").exists()
+    failed_report = tmp_path / "failed.csv"
+    assert main(["import", str(bad), "--out", str(tmp_path / "none.zarr"), "--workers", "1", "--report", str(failed_report)]) == 1
+    assert pd.read_csv(failed_report)["status"].tolist() == ["failed"]  # every failure is still reported

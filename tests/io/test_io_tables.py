@@ -106,7 +106,7 @@ def test_duplicate_ids_name_file_and_ids(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("age,sex\n1,F\n", "no 'subject_id' column"),
+        ("age,sex\n1,F\n", "no 'subject_id' column.*'id column' field"),
         ("subject_id,age\nA,1\n,2\n", "empty 'subject_id'"),
         ("subject_id,age (years),age [y]\nA,1,2\n", "both name column 'age'"),
         ("", "empty"),

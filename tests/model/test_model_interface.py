@@ -137,3 +137,16 @@ def test_config_resolution():
         resolve_config({"epoch": 3})
     with pytest.raises(ValueError, match="needs modality"):
         model_config({"architecture": "unimodal_vae"})
+
+
+def test_config_size_preset_and_misplaced_keys():
+    model_cfg, train_cfg = resolve_config({"size": "tiny", "epochs": 1, "latent_dim": 8})
+    assert model_cfg["ecg_channels"] == [8, 8] and model_cfg["latent_dim"] == 8 and train_cfg.epochs == 1
+    explicit = resolve_config({"model": {"size": "tiny", "groups": 2}})[0]
+    assert explicit["groups"] == 2 and explicit["mri_channels"] == [8, 8]
+    with pytest.raises(ValueError, match="'epochs' \\(a training key\\) under 'model'"):
+        resolve_config({"model": {"epochs": 1}})
+    with pytest.raises(ValueError, match="'latent_dim' \\(a model key\\) under 'train'"):
+        resolve_config({"train": {"latent_dim": 8}})
+    with pytest.raises(ValueError, match="unknown network size 'huge'"):
+        resolve_config({"size": "huge"})

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ..io.records import CineSeries
 
 __all__ = [
+    "SAMPLING_RATE_DIALOG",
+    "ask_sampling_rate",
     "cine_layer_data",
     "get_reader",
     "is_ecg_dicom",
@@ -215,15 +217,27 @@ def read_cine_layers(path: str | Sequence[str]) -> list[LayerData]:
 def is_ecg_dicom(path: str | os.PathLike) -> bool:
     """Whether a DICOM file holds a waveform (ECG) rather than an image, from its header only."""
     import pydicom
+    from pydicom.errors import InvalidDicomError
 
     from ..cohort.errors import CohortError
 
     try:
+        if os.path.getsize(path) == 0:
+            raise CohortError("the file is empty (0 bytes): it holds no DICOM image or ECG", path=path)
+    except OSError as exc:
+        raise CohortError(f"cannot read the file ({exc.strerror or exc})", path=path) from exc
+    try:
         ds = pydicom.dcmread(
             path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality", "WaveformSequence"]
         )
+    except InvalidDicomError as exc:
+        raise CohortError(
+            "not a DICOM file: it has no DICOM header (no 'DICM' marker after the 128-byte preamble); "
+            "it may be damaged, or another format with a .dcm name",
+            path=path,
+        ) from exc
     except Exception as exc:  # pydicom raises many types for damaged headers
-        raise CohortError(f"not a readable DICOM file: {type(exc).__name__}: {exc}", path=path) from exc
+        raise CohortError(f"a damaged DICOM header ({type(exc).__name__}: {exc})", path=path) from exc
     sop = str(getattr(ds, "SOPClassUID", "") or "")
     return sop.startswith(_WAVEFORM_SOP_PREFIX) or str(getattr(ds, "Modality", "")).upper() == "ECG"
 
@@ -237,7 +251,7 @@ def read_dicom_file(path: str | Sequence[str]) -> list[LayerData]:
 def read_ecg_file(path: str | Sequence[str]) -> list[LayerData]:
     """Read an ECG, bring it to 12 x 10 s at 500 Hz and dock it on ECG paper in the current viewer."""
     from ..cohort.errors import CohortError
-    from ..io import read_ecg, standardise_ecg
+    from ..io import SamplingRateUnknownError, read_ecg, standardise_ecg
 
     p = _single(path)
     viewer = _current_viewer()
@@ -246,7 +260,16 @@ def read_ecg_file(path: str | Sequence[str]) -> list[LayerData]:
             "an ECG is shown in a docked plot and there is no napari viewer; use napari_latent.io.read_ecg in scripts",
             path=p,
         )
-    record = read_ecg(p)
+    try:
+        record = read_ecg(p)
+    except SamplingRateUnknownError:
+        fs = ask_sampling_rate(p)
+        if fs is None:
+            from napari.utils.notifications import show_info
+
+            show_info(f"{p.name} was not opened: it needs its sampling rate in Hz (or a time column)")
+            return NO_LAYERS
+        record = read_ecg(p, fs=fs)
     prepared = standardise_ecg(record)
     from ..widgets.standalone.ecg_file_view import EcgFileView
 
@@ -256,6 +279,35 @@ def read_ecg_file(path: str | Sequence[str]) -> list[LayerData]:
 
     QTimer.singleShot(0, viewer.reset_view)  # the dock took canvas space: refit the layers once it is laid out
     return NO_LAYERS
+
+
+#: objectName of the sampling-rate dialog (tests and scripts find it by this name).
+SAMPLING_RATE_DIALOG = "napari_latent_sampling_rate"
+
+
+def ask_sampling_rate(path: Path, default: float = 500.0) -> float | None:
+    """Ask for the sampling rate of an ECG file that does not record one; None when cancelled."""
+    from qtpy.QtWidgets import QInputDialog
+
+    from ..io.ecg_readers import MAX_FS, MIN_FS
+
+    from qtpy.QtWidgets import QApplication
+
+    dialog = QInputDialog(QApplication.activeWindow())
+    dialog.setObjectName(SAMPLING_RATE_DIALOG)
+    dialog.setWindowTitle("ECG sampling rate")
+    dialog.setLabelText(
+        f"{path.name} has no time column, so its sampling rate is unknown.\n"
+        "Sampling rate in Hz (samples per second per lead):"
+    )
+    dialog.setInputMode(QInputDialog.InputMode.DoubleInput)
+    dialog.setDoubleRange(MIN_FS, MAX_FS)
+    dialog.setDoubleDecimals(1)
+    dialog.setDoubleValue(default)
+    accepted = dialog.exec() == QInputDialog.DialogCode.Accepted
+    value = dialog.doubleValue()
+    dialog.deleteLater()
+    return float(value) if accepted else None
 
 
 # ---------------------------------------------------------------------------- cohort stores

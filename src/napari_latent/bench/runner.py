@@ -42,6 +42,7 @@ GROUPS: dict[str, Group] = {
         Group("projection", "projection", "PCA, openTSNE, PaCMAP, UMAP vs scikit-learn t-SNE, trustworthiness"),
         Group("training", "training", "training subjects/s per network preset; CUDA bf16 and fraction of peak"),
         Group("scatter", "scatter", "scatter frame rate and lasso -> linked views vs matplotlib", True),
+        Group("startup", "startup", "the first waits: training to its first step, Open in Explorer (fresh processes)"),
         Group("slider", "slider", "latent slider drag -> edited cine layer updated and drawn (napari)", True),
     )
 }

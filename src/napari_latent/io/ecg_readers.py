@@ -22,6 +22,7 @@ from .records import EcgRecord
 __all__ = [
     "CHEST_LEADS",
     "LEAD_CODES",
+    "SamplingRateUnknownError",
     "LIMB_LEADS",
     "MAX_FS",
     "MAX_SECONDS",
@@ -68,6 +69,14 @@ _ECG_SOP_CLASSES = {
 _CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 _TIME_COLUMN = re.compile(r"^(t|time|times|timesec|seconds|sec|s|ms|timems|ts|tms)$")
 _INDEX_COLUMN = re.compile(r"^(sample|samples|index|idx|n|unnamed0|)$")
+
+
+class SamplingRateUnknownError(CohortError):
+    """The file does not say its sampling rate (a CSV without a time column): the caller must give it.
+
+    napari asks for the rate in a dialog; scripts pass ``fs=``; an import manifest has an
+    ``ecg_fs`` column.
+    """
 
 
 def normalise_lead_name(name: object) -> str | None:
@@ -504,7 +513,8 @@ def _read_csv(
     has_header = not all(_is_number(f) for f in fields if f)
     if not has_header and lead_order is None:
         raise _error(
-            "CSV has no header row of lead names; pass lead_order= (e.g. the 12 standard leads in order)",
+            "the CSV has no header row of lead names: add one (I, II, III, aVR, aVL, aVF, V1-V6), or give the "
+            "lead order (an ecg_lead_order column in an import manifest; lead_order= in Python)",
             path,
             subject,
         )
@@ -534,8 +544,18 @@ def _read_csv(
         fs_time = _fs_from_time(values[time_cols[0]], time_cols[0], path, subject)
         _check_fs_agrees(fs, fs_time, path, subject)
         fs = fs if fs is not None else fs_time
+    if not lead_cols:
+        raise _error(
+            f"no lead columns found (expected {', '.join(LEADS)}); the columns are {columns[:20]}", path, subject
+        )
     if fs is None:
-        raise _error("CSV has no time column; pass fs= (sampling rate in Hz)", path, subject)
+        raise SamplingRateUnknownError(
+            "the CSV has no time column, so its sampling rate is unknown: give the sampling rate in Hz "
+            "(napari asks for it when you open the file; an import manifest takes it in an ecg_fs column; "
+            "in Python read_ecg(path, fs=...)), or add a time column in seconds",
+            path=path,
+            subject=subject,
+        )
     leads = _map_leads(lead_cols, path, subject)
     signals = np.stack([values[c] for c in lead_cols]) * factor if lead_cols else np.zeros((0, 0))
     x = check_ecg(signals, fs, leads, path=path, subject=subject, unit_hint=f"pass unit='uV' (was {unit!r})")

@@ -38,7 +38,7 @@ from ..cohort.store import is_cohort_store
 from .manifest import Manifest, ManifestEntry, read_manifest
 from .tables import JoinReport, join_phenotypes, read_table
 
-__all__ = ["ImportReport", "import_cohort", "staging_path"]
+__all__ = ["ImportReport", "NoSubjectImportedError", "import_cohort", "staging_path"]
 
 Progress = Callable[[int, int], Any]  # (subjects done, total)
 STATE_FILE = "import-state.json"
@@ -129,6 +129,14 @@ class ImportReport:
                 writer.writerows(rows)
 
         return replace_file(path, write)
+
+
+class NoSubjectImportedError(CohortError):
+    """Every subject failed: no store was written; :attr:`report` lists each failure (file, reason)."""
+
+    def __init__(self, message: str, report: ImportReport, *, path: str | os.PathLike | None = None):
+        super().__init__(message, path=path)
+        self.report = report
 
 
 # --------------------------------------------------------------------------- worker side
@@ -482,8 +490,12 @@ def import_cohort(
         ok = [e for e in man.entries if e.subject_id not in failed]
         if not ok:
             staging.remove()
+            failed = {s: failed[s] for s in man.subject_ids if s in failed}  # manifest order
             shown = "; ".join(f"{s}: {f}: {r}" for s, (f, r) in list(failed.items())[:5])
-            raise CohortError(f"no subject could be imported ({len(failed)} failed): {shown}", path=man.path)
+            report = ImportReport(store=None, failed=failed, manifest=man.path)
+            raise NoSubjectImportedError(
+                f"no subject could be imported ({len(failed)} failed): {shown}", report, path=man.path
+            )
         table, columns, join, present, notes = _table(man, ok, staging, pheno, id_column)
         attrs = {
             "source": {

@@ -213,7 +213,8 @@ def read_table(path: str | os.PathLike, *, id_column: str = "subject_id") -> tup
     raw = raw.rename(columns=names)
     if id_column not in raw.columns:
         raise CohortError(
-            f"no {id_column!r} column; the columns are {list(raw.columns)[:20]} (pass id_column=... to pick one)",
+            f"no {id_column!r} column; the columns are {list(raw.columns)[:20]}: name the subject id column "
+            "in the import dialog's 'id column' field (--id-column on the command line, id_column= in Python)",
             path=path,
         )
     ids = _id_strings(raw[id_column])

@@ -135,23 +135,39 @@ def resolve_config(config: dict[str, Any] | None = None) -> tuple[dict[str, Any]
     """Split a config into (model config, TrainConfig).
 
     Accepts ``{"model": {...}, "train": {...}}`` or one flat dict whose keys are sorted
-    into model and training keys by name (handy for ``--set key=value`` on a CLI).
+    into model and training keys by name (handy for ``--set key=value`` on a CLI), or a mix.
+    ``"size"`` (``"tiny"``, ``"small"`` or ``"full"``, flat or under ``"model"``) expands to the
+    :data:`NETWORK_SIZES` preset; explicit network keys win over the preset. Unknown keys, and a
+    training key under ``"model"`` (or a model key under ``"train"``), are refused by name.
     """
     config = dict(config or {})
     model_part = dict(config.pop("model", {}) or {})
     train_part = config.pop("train", {}) or {}
     train_part = train_part.to_dict() if isinstance(train_part, TrainConfig) else dict(train_part)
     train_names = {f.name for f in fields(TrainConfig)}
+    model_names = set(DEFAULT_MODEL_CONFIG) | {"size"}
+    misplaced = [f"{k!r} (a training key) under 'model'" for k in model_part if k in train_names]
+    misplaced += [f"{k!r} (a model key) under 'train'" for k in train_part if k in model_names]
+    if misplaced:
+        raise ValueError(f"misplaced config keys: {', '.join(misplaced)}; move them, or give them at the top level")
+    unknown = []
     for key, value in config.items():
-        if key in DEFAULT_MODEL_CONFIG:
+        if key in model_names:
             model_part[key] = value
         elif key in train_names:
             train_part[key] = value
         else:
-            raise ValueError(
-                f"unknown config key {key!r}; model keys: {sorted(DEFAULT_MODEL_CONFIG)}, "
-                f"training keys: {sorted(train_names)}"
-            )
+            unknown.append(key)
+    if unknown:
+        raise ValueError(
+            f"unknown config key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, sorted(unknown)))}; model keys: {sorted(model_names)}, "
+            f"training keys: {sorted(train_names)}"
+        )
+    size = model_part.pop("size", None)
+    if size is not None:
+        if size not in NETWORK_SIZES:
+            raise ValueError(f"unknown network size {size!r}; choose one of {sorted(NETWORK_SIZES)}")
+        model_part = {**NETWORK_SIZES[size], **model_part}
     return model_config(model_part), TrainConfig.from_dict(train_part)
 
 

@@ -35,6 +35,7 @@ from .checkpoint import (
     read_config,
     save_checkpoint,
 )
+from . import _warmup
 from .config import TrainConfig, resolve_config
 from .data import CohortDataset, make_loader, prefetch, split_indices, to_device
 from .distributed import DistContext, all_reduce_mean, any_rank, init_distributed
@@ -220,6 +221,7 @@ class Trainer:
     def _fit(self, ctx: DistContext, tc: TrainConfig) -> TrainResult:
         """The training run: set up, then epochs of training, validation and checkpointing."""
         t0 = time.perf_counter()
+        _warmup.start()  # the optimiser's torch._dynamo import overlaps the data preparation below
         if tc.num_threads and ctx.device.type == "cpu":
             torch.set_num_threads(int(tc.num_threads))
         if tc.cpu_malloc_tuning and ctx.device.type == "cpu":
@@ -303,6 +305,7 @@ class Trainer:
         tc, model, dev = run.tc, run.model, run.ctx.device
         decay = [p for name, p in model.named_parameters() if p.ndim >= 2]
         no_decay = [p for name, p in model.named_parameters() if p.ndim < 2]
+        _warmup.wait()
         run.opt = torch.optim.AdamW(
             [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=tc.lr
         )

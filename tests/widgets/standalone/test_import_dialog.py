@@ -107,6 +107,31 @@ def test_a_missing_file_is_listed_in_the_failures_table(dialog, qtbot, example, 
     assert explorer.embeddings["fused"].shape[0] == 3
 
 
+def test_when_every_subject_fails_the_table_and_report_say_why(dialog, qtbot, example, tmp_path, errors, monkeypatch):
+    table = pd.read_csv(example)
+    table["mri"] = [str(tmp_path / "gone" / f"{s}.nii.gz") for s in table["subject_id"]]
+    table["ecg"] = [str(example.parent / p) for p in table["ecg"]]
+    table = table.drop(columns=["labels"])
+    manifest = tmp_path / "manifest.csv"
+    table.to_csv(manifest, index=False)
+
+    out = tmp_path / "cohort.zarr"
+    assert _run_import(qtbot, dialog, out, manifest=manifest) == "failed"
+    assert not out.exists()
+    n = len(table)
+    assert dialog.failures_table.rowCount() == n and dialog.failures_label.text() == f"Failed subjects ({n})"
+    assert [dialog.failures_table.item(r, 0).text() for r in range(n)] == list(table["subject_id"])
+    assert all(dialog.failures_table.item(r, 1).text().endswith(".nii.gz") for r in range(n))
+    assert f"all {n} failed" in dialog.status.text() and "manifest.csv" in errors[-1]
+    assert dialog.save_report_button.isEnabled() and not dialog.open_button.isEnabled()
+
+    report = tmp_path / "report.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(report), ""))
+    _click(qtbot, dialog.save_report_button)
+    rows = list(csv.DictReader(report.open()))
+    assert [r["status"] for r in rows] == ["failed"] * n and all(r["reason"] for r in rows)
+
+
 def test_cancel_stops_and_leaves_no_store(dialog, qtbot, example, tmp_path):
     out = tmp_path / "cancelled.zarr"
     dialog.form.manifest.value = example

@@ -298,6 +298,19 @@ class ImportCohortWidget(QWidget):
             return
         from ...cohort.errors import CohortError
 
+        report = getattr(exc, "report", None)
+        if report is not None:  # every subject failed: the reasons go to the table and the report
+            self.report = report
+            self._set_failures([(str(s), str(f), str(r)) for s, (f, r) in report.failed.items()])
+            n = len(report.failed)
+            _notify_error(f"Import of {report.manifest}: no subject could be imported, all {n} failed (see the table)")
+            self.status.setText(
+                f"No subject could be imported: all {n} failed, so no store was written. The reasons are "
+                "below; Save report… writes them to a CSV."
+            )
+            self.save_report_button.setEnabled(True)
+            self._idle("failed")
+            return
         message = str(exc) if isinstance(exc, CohortError | OSError) else f"{type(exc).__name__}: {exc}"
         notify_error(f"Import failed: {message}")
         self.status.setText(f"Failed: {message}")
