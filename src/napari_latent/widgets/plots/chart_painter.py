@@ -71,6 +71,8 @@ class BarChart(QWidget):
         super().__init__(parent)
         self.data = data
         self._static: QPixmap | None = None  # panel, grid and axis labels (see paintEvent)
+        self._rect, self._rect_for = QRect(), (-1, -1)
+        self._top = max(1.0, float(data.totals.max()) if data.n_bars else 1.0) * 1.08
         self.theme = theme or ChartTheme()
         self._selected: np.ndarray | None = None  # per-bar selected counts; None: no selection
         self._n_selected = 0
@@ -113,8 +115,11 @@ class BarChart(QWidget):
     # ------------------------------------------------------------------ geometry
     def plot_rect(self) -> QRect:
         """Where the bars are drawn."""
-        width, height = self.width() - AXIS_W - PAD, self.height() - TITLE_H - LABEL_H - 8
-        return QRect(AXIS_W, TITLE_H + 4, max(1, width), max(1, height))
+        w, h = self.width(), self.height()
+        if self._rect_for != (w, h):  # asked hundreds of times a paint: cache per size
+            width, height = w - AXIS_W - PAD, h - TITLE_H - LABEL_H - 8
+            self._rect, self._rect_for = QRect(AXIS_W, TITLE_H + 4, max(1, width), max(1, height)), (w, h)
+        return QRect(self._rect)
 
     def _slot(self) -> float:
         return self.plot_rect().width() / max(1, self.data.n_bars)
@@ -136,8 +141,7 @@ class BarChart(QWidget):
         return QRect(self.width() - CLOSE - 6, (TITLE_H - CLOSE) // 2 + 2, CLOSE, CLOSE)
 
     def _ymax(self) -> float:
-        top = float(self.data.totals.max()) if self.data.n_bars else 1.0
-        return max(1.0, top) * 1.08
+        return self._top
 
     # ------------------------------------------------------------------ painting
     @property
