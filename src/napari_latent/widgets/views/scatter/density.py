@@ -18,11 +18,19 @@ __all__ = ["DensityLayer", "density_grid"]
 GRID = 256
 
 
-def density_grid(coords: np.ndarray, bins: int = GRID, sigma: float = 1.5):
+#: Inferno-like, transparent where nothing is: the background shows through empty cells.
+COLOURS = [
+    (0.0, 0.0, 0.0, 0.0), (0.26, 0.04, 0.41, 0.55), (0.58, 0.15, 0.40, 0.7),
+    (0.87, 0.32, 0.23, 0.8), (0.99, 0.65, 0.04, 0.88), (0.99, 0.99, 0.75, 0.95),
+]  # fmt: skip
+
+
+def density_grid(coords: np.ndarray, bins: int = GRID, sigma: float | None = None):
     """``(density, (x0, x1), (y0, y1))``: smoothed counts on a ``bins`` x ``bins`` grid, rows = y.
 
     Non-finite points are ignored; the density is ``log1p`` of the smoothed counts scaled
-    to 0..1. None when there are no finite points.
+    to 0..1. ``sigma`` (grid cells) defaults to wider for fewer points. None when there are
+    no finite points.
     """
     from scipy.ndimage import gaussian_filter
 
@@ -33,6 +41,8 @@ def density_grid(coords: np.ndarray, bins: int = GRID, sigma: float = 1.5):
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     pad = 0.03 * np.maximum(hi - lo, 1e-6)
     lo, hi = lo - pad, hi + pad
+    if sigma is None:
+        sigma = float(np.clip(0.6 * bins / np.sqrt(len(xy)), 1.5, 8.0))
     counts, _, _ = np.histogram2d(xy[:, 1], xy[:, 0], bins=bins, range=[[lo[1], hi[1]], [lo[0], hi[0]]])
     density = np.log1p(gaussian_filter(counts, sigma))
     top = density.max()
@@ -43,9 +53,12 @@ class DensityLayer:
     """The density image and its contour lines inside a vispy ViewBox (hidden until shown)."""
 
     def __init__(self, parent, order: int = 0):
+        from vispy.color import Colormap
+
         self.image = scene.visuals.Image(
-            np.zeros((2, 2), np.float32), cmap="inferno", clim=(0.0, 1.0), parent=parent, interpolation="linear"
-        )
+            np.zeros((2, 2), np.float32), cmap=Colormap(COLOURS), clim=(0.0, 1.0), parent=parent,
+            interpolation="linear",
+        )  # fmt: skip
         self.contours = scene.visuals.Isocurve(
             np.zeros((2, 2), np.float32), levels=[0.25, 0.5, 0.75], color=(1, 1, 1, 0.35), parent=parent
         )

@@ -13,6 +13,7 @@ from vispy import scene
 
 from ...plots.colouring import column_colours
 from .artist import ScatterArtist
+from .cluster_labels import ClusterLabels
 from .legend import legend_entries
 from .overlays import Legend, LegendEntry, TextOverlays, font_manager
 from .selectors import NearestPoint, ScatterCamera
@@ -35,6 +36,7 @@ class ScatterPlot:
         fonts = font_manager()
         self.legend = Legend(self.view, fonts)
         self.text = TextOverlays(self.view, fonts)
+        self.cluster_labels = ClusterLabels(self.view, fonts)
         self._picker = NearestPoint()
         self._codes: np.ndarray | None = None  # legend row of each subject (categorical)
         self.view.events.resize.connect(lambda _e: self._place_overlays())
