@@ -28,11 +28,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .cohort.synthetic import DEMO_SIZE, demo_cohort
     from .explorer import Explorer
 
-    bar, report = _tqdm_progress("demo cohort")
-    with bar:
-        cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
     model = args.model or "demo"
-    explorer = Explorer.open(cohort, model)
+    if args.scale:
+        from .scale import scale_explorer
+
+        print(f"building a scale sample of {args.scale:,} subjects (synthetic latents, decoded by the model)...")
+        explorer = scale_explorer(args.scale, model=model)
+    else:
+        bar, report = _tqdm_progress("demo cohort")
+        try:
+            with bar:
+                cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
+        except KeyboardInterrupt:
+            print("interrupted: the subjects generated so far are kept; run the same command again to resume",
+                  file=sys.stderr)  # fmt: skip
+            return 130
+        explorer = Explorer.open(cohort, model)
     viewer = explorer.show()
     viewer.title = "napari-latent demo"
     explorer.focus(0)
@@ -170,7 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="open napari with the demo cohort, demo model and all views")
-    demo.add_argument("--subjects", type=int, default=None, help="demo cohort size (default 1000)")
+    demo.add_argument("--subjects", "-n", "--n", type=int, default=None,
+                      help="demo cohort size (default 1000); generated once, resumable after Ctrl+C")
+    demo.add_argument("--scale", type=int, default=None, metavar="N",
+                      help="instead: N subjects with synthetic latents (e.g. 100000), to feel the Explorer at scale")
     demo.add_argument("--model", default=None, help="checkpoint directory (default: the shipped demo model)")
     demo.add_argument("--screenshot", metavar="PNG", help="save a window screenshot once loaded, then quit")
     demo.set_defaults(func=cmd_demo)
