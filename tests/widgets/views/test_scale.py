@@ -130,3 +130,35 @@ def test_linked_counts_are_right_right_after_a_brush_at_100k(qtbot):
     np.testing.assert_array_equal(selected, expected)
     assert totals.sum() == n and "of 100,000 selected" in charts.status.text()
     assert np.array_equal(~np.all(np.isclose(scatter.face_colours, UNSELECTED, atol=0.2), axis=1), inside)
+
+
+@pytest.mark.slow
+def test_a_100k_session_with_every_view_docked_brushes_and_focuses(make_napari_viewer_proxy, qtbot):
+    """The scale sample (100,000 subjects, 3 x 256-d latents) with every view docked."""
+    from napari_latent.scale import scale_explorer
+    from napari_latent.widgets.views.layout import dock_explorer
+
+    ex = scale_explorer(100_000, dim=256)
+    assert {k: v.shape for k, v in ex.embeddings.items()} == {s: (100_000, 256) for s in ("fused", "mri", "ecg")}
+    viewer = make_napari_viewer_proxy()
+    docks = dock_explorer(ex, viewer)
+    try:
+        fused = docks.scatters["fused"]
+        qtbot.waitUntil(lambda: len(fused.coords) == 100_000, timeout=60000)
+        centre = np.median(fused.coords, axis=0)
+        t = np.linspace(0, 2 * np.pi, 100, endpoint=False)
+        polygon = centre + np.std(fused.coords) * np.column_stack([np.cos(t), np.sin(t)])
+        inside = points_in_polygon(fused.coords, polygon)
+        fused.lasso(polygon)
+        qtbot.waitUntil(lambda: not docks.distributions._pending)
+        np.testing.assert_array_equal(ex.selection_mask, inside)
+        bars, _, selected = docks.distributions.counts("hypertension")
+        hyper = ex.table["hypertension"].to_numpy()[inside]
+        assert dict(zip(bars, selected)) == {True: hyper.sum(), False: (~hyper).sum()}
+        for scatter in docks.scatters.values():  # every map greys the same subjects
+            assert np.array_equal(~np.all(np.isclose(scatter.face_colours, UNSELECTED, atol=0.2), axis=1), inside)
+        with qtbot.waitSignal(docks.decoded.subject_shown, timeout=60000):
+            ex.focus(int(np.flatnonzero(inside)[0]))
+        assert "original" in docks.decoded.layers
+    finally:
+        docks.decoded.close()

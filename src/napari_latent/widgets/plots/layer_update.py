@@ -28,10 +28,13 @@ def replace_in_place(layer: Any, data: np.ndarray) -> bool:
     Only image layers whose data is a writable NumPy array of the same shape and dtype are
     updated in place (no dims, extent or thumbnail work); anything else is left alone.
     """
+    from napari.layers import Image
+
     current = getattr(layer, "data", None)
+    current = getattr(current, "__wrapped__", current)  # napari's public-API proxy hands out wrappers
     data = np.asarray(data)
     if (
-        type(layer).__name__ != "Image"
+        not isinstance(layer, Image)
         or getattr(layer, "multiscale", False)
         or not isinstance(current, np.ndarray)
         or not current.flags.writeable
