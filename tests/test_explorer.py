@@ -167,3 +167,22 @@ def test_core_imports_no_qt():
         "print(bad); sys.exit(bool(bad))"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_set_model_installs_model_and_embeddings_with_one_event(cohort, tiny_model):
+    from napari_latent.analysis import load_and_embed
+
+    ex = Explorer(cohort)
+    events: list[str] = []
+    ex.events.model.connect(lambda _m: events.append(f"model:{len(ex.embeddings)}"))
+    ex.events.embeddings.connect(lambda _e: events.append("embeddings"))
+    model, embeddings = load_and_embed(cohort, tiny_model)
+    ex.set_model(model, embeddings)
+    assert events == ["model:3"]  # one event, and the embeddings are already in when it fires
+    assert ex.model is tiny_model
+    np.testing.assert_array_equal(ex.embeddings["fused"], embeddings["fused"])
+    with pytest.raises(ValueError, match="rows"):
+        ex.set_model(tiny_model, {"fused": embeddings["fused"][:3]})
+    assert ex.model is tiny_model and len(ex.embeddings["fused"]) == len(cohort)  # unchanged on error
+    ex.set_model(None)
+    assert ex.model is None and ex.embeddings == {} and events[-1] == "model:0"

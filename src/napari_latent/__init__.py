@@ -9,27 +9,43 @@ discovery stays fast.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-try:
-    from ._version import version as __version__
-except ImportError:  # not installed from a build
-    __version__ = "0.0.0+unknown"
+import lazy_loader as _lazy
 
-__all__ = ["__version__", "Explorer", "open_cohort", "demo_cohort"]
+from ._meta import package_version
+
+__version__ = package_version()
+
+if TYPE_CHECKING:
+    import napari
+
+    from .cohort import open_cohort
+    from .cohort.synthetic import demo_cohort
+    from .explorer import Explorer
+
+__getattr__, _, _ = _lazy.attach(
+    __name__,
+    submod_attrs={"explorer": ["Explorer"], "cohort": ["open_cohort"], "cohort.synthetic": ["demo_cohort"]},
+)
+__all__ = ["__version__", "Explorer", "open_cohort", "demo_cohort", "show"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "Explorer":
-        from .explorer import Explorer
+def show(explorer: Explorer, viewer: napari.viewer.Viewer | None = None) -> napari.viewer.Viewer:
+    """Dock ``explorer``'s views in ``viewer`` (a new napari viewer by default).
 
-        return Explorer
-    if name == "open_cohort":
-        from .cohort import open_cohort
+    Parameters
+    ----------
+    explorer
+        The session to show.
+    viewer
+        A napari viewer; None opens a new one.
 
-        return open_cohort
-    if name == "demo_cohort":
-        from .cohort.synthetic import demo_cohort
+    Returns
+    -------
+    napari.viewer.Viewer
+        The viewer holding the views.
+    """
+    from .widgets.views.layout import show_explorer
 
-        return demo_cohort
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return show_explorer(explorer, viewer)

@@ -124,7 +124,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
     from .analysis.embedding import embed_cohort
     from .cohort import open_cohort
-    from .explorer import resolve_model
+    from .model.checkpoint import resolve_model
 
     cohort = open_cohort(args.store)
     model = resolve_model(args.model, cohort)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     #: What ``select`` and ``add_group`` accept.
     Selector = str | Mapping[str, Any] | Sequence[int] | np.ndarray | Group | None
 
-__all__ = ["Explorer", "ExplorerEvents", "SESSION_VERSION", "load_and_embed", "resolve_model"]
+__all__ = ["Explorer", "ExplorerEvents", "SESSION_VERSION"]
 
 SESSION_VERSION = 1
 
@@ -56,7 +56,18 @@ class ExplorerEvents(SignalGroup):
 
 
 class Explorer:
-    """A session over one cohort and (optionally) one model. See the module docstring."""
+    """A session over one cohort and (optionally) one model. See the module docstring.
+
+    Notes
+    -----
+    Threads: an Explorer is not thread-safe. Its events fire synchronously in the thread
+    that changes it, so with views attached only the Qt (main) thread may change it. Heavy
+    work (embedding, projections, training) runs in workers that *return* results; the Qt
+    thread then applies them (``set_model``, ``set_embeddings``, ``set_projection``). The
+    Qt plumbing enforces this: a view's Explorer slot raises
+    ``napari_latent.widgets._qt.binding.WrongThreadError`` when called from another thread.
+    Without views (scripts), any single thread may drive it.
+    """
 
     def __init__(self, cohort: Cohort, model: MultimodalModel | None = None):
         self.events = ExplorerEvents()
@@ -84,6 +95,8 @@ class Explorer:
 
         With ``embed`` and a model, the cohort is embedded (or read from the cache).
         """
+        from .model.checkpoint import resolve_model
+
         cohort = store if isinstance(store, Cohort) else open_cohort(store)
         ex = cls(cohort, resolve_model(model, cohort))
         if embed and ex.model is not None:
@@ -100,8 +113,34 @@ class Explorer:
 
     @model.setter
     def model(self, model: MultimodalModel | str | os.PathLike | None) -> None:
-        self._model = resolve_model(model, self._cohort)
-        self._embeddings, self._projections = {}, {}
+        self.set_model(model)
+
+    def set_model(
+        self, model: MultimodalModel | str | os.PathLike | None, embeddings: Mapping[str, np.ndarray] | None = None
+    ) -> None:
+        """Use ``model`` and, optionally, its embedding of the cohort; emits ``model`` once.
+
+        Parameters
+        ----------
+        model
+            A model, a checkpoint folder, ``"demo"`` or None (see
+            :func:`napari_latent.model.resolve_model`).
+        embeddings
+            Latents ``{space: (N, D)}`` computed with ``model`` (e.g. by
+            :func:`napari_latent.analysis.load_and_embed` in a worker). Without them the
+            Explorer has no embeddings until :meth:`embed`.
+
+        Notes
+        -----
+        Only the ``model`` event is emitted, after the model and the embeddings are both in
+        place: views re-read the embeddings on it, so they redraw once.
+        """
+        from .model.checkpoint import resolve_model
+
+        resolved = resolve_model(model, self._cohort)
+        checked = self._checked_embeddings(embeddings) if embeddings is not None else {}
+        self._model = resolved
+        self._embeddings, self._projections = checked, {}
         self._latent = None
         self.events.model.emit(self._model)
 
@@ -133,12 +172,15 @@ class Explorer:
 
     def set_embeddings(self, embeddings: Mapping[str, np.ndarray]) -> None:
         """Use precomputed latents ``{space: (N, D)}`` (e.g. from a worker thread)."""
+        self._embeddings = self._checked_embeddings(embeddings)
+        self._projections = {}
+        self.events.embeddings.emit(self._embeddings)
+
+    def _checked_embeddings(self, embeddings: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         for space, z in embeddings.items():
             if len(z) != len(self._cohort):
                 raise ValueError(f"{space} embedding has {len(z)} rows, the cohort {len(self._cohort)} subjects")
-        self._embeddings = {k: np.asarray(v, dtype=np.float32) for k, v in embeddings.items()}
-        self._projections = {}
-        self.events.embeddings.emit(self._embeddings)
+        return {k: np.asarray(v, dtype=np.float32) for k, v in embeddings.items()}
 
     @property
     def embeddings(self) -> dict[str, np.ndarray]:
@@ -481,44 +523,14 @@ class Explorer:
 
     # ------------------------------------------------------------------ GUI
     def show(self, viewer: napari.viewer.Viewer | None = None) -> napari.viewer.Viewer:
-        """Dock this session's views in ``viewer`` (a new viewer by default)."""
-        import napari
+        """Dock this session's views in ``viewer`` (a new viewer by default).
 
-        from .widgets.views.layout import dock_explorer
+        The same as :func:`napari_latent.show` (the view layer, which the Explorer does not import).
+        """
+        import napari_latent
 
-        viewer = viewer or napari.Viewer(title="napari-latent")
-        dock_explorer(self, viewer)
-        return viewer
+        return napari_latent.show(self, viewer)
 
     def __repr__(self) -> str:
         model = "no model" if self._model is None else repr(self._model)
         return f"Explorer({self._cohort!r}, {model}, selected={len(self._selection)}, groups={len(self._groups)})"
-
-
-def resolve_model(model: Any, cohort: Cohort) -> MultimodalModel | None:
-    """A model from a checkpoint path, ``"demo"`` (the shipped model) or a model (returned as is).
-
-    Checkpoints whose input schema does not fit ``cohort`` are refused with what differs.
-    """
-    if model is None or not isinstance(model, str | os.PathLike):
-        return model
-    from .model import load_demo_model, load_model
-
-    if str(model) == "demo":
-        from .model import check_schema, read_config, demo_model_path
-
-        check_schema(read_config(demo_model_path()), cohort, demo_model_path())
-        return load_demo_model()
-    return load_model(model, cohort)
-
-
-def load_and_embed(cohort: Cohort, model: Any, *, progress=None, should_stop=None) -> tuple[Any, dict]:
-    """Resolve ``model`` (as :func:`resolve_model`) for ``cohort`` and embed the cohort with it.
-
-    Returns ``(model, embeddings)``, for a worker thread to hand to :attr:`Explorer.model` and
-    :meth:`Explorer.set_embeddings` together (one redraw of the views).
-    """
-    from .analysis.embedding import embed_cohort
-
-    resolved = resolve_model(model, cohort)
-    return resolved, embed_cohort(cohort, resolved, progress=progress, should_stop=should_stop)

@@ -33,7 +33,8 @@ def scale_explorer(n: int, *, dim: int | None = None, model: Any = None, seed: i
     from .analysis.synthetic import synthetic_latents, synthetic_table
     from .cohort import Cohort
     from .cohort.schema import ECG_MEDIAN_SAMPLES, LEADS, MRI_FRAMES, MRI_SIZE
-    from .explorer import Explorer, resolve_model
+    from .explorer import Explorer
+    from .model.checkpoint import resolve_model
 
     if n < 10:
         raise ValueError(f"a scale sample needs at least 10 subjects, not {n}")

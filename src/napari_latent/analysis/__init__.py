@@ -7,7 +7,9 @@ a cohort (``embed_cohort``, which needs the model) is imported lazily.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+import lazy_loader as _lazy
 
 from .directions import Direction, order_by_importance, order_by_variance, phenotype_direction, traverse
 from .groups import (
@@ -68,15 +70,14 @@ __all__ = [
     # embedding (lazy)
     "embed_cohort",
     "embedding_cache_path",
+    "load_and_embed",
     "SPACES",
 ]
 
-_LAZY = {"embed_cohort", "embedding_cache_path", "SPACES"}
+if TYPE_CHECKING:
+    from .embedding import SPACES, embed_cohort, embedding_cache_path, load_and_embed
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import embedding
-
-        return getattr(embedding, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the embedding needs torch (through the model): imported on first use
+__getattr__, _, _ = _lazy.attach(
+    __name__, submod_attrs={"embedding": ["embed_cohort", "embedding_cache_path", "load_and_embed", "SPACES"]}
+)

@@ -15,7 +15,7 @@ from ..cohort import Cohort
 if TYPE_CHECKING:
     from ..model import MultimodalModel
 
-__all__ = ["embed_cohort", "embedding_cache_path", "SPACES"]
+__all__ = ["embed_cohort", "embedding_cache_path", "load_and_embed", "SPACES"]
 
 #: Latent spaces an embedding holds, in display order.
 SPACES = ("fused", "mri", "ecg")
@@ -63,6 +63,37 @@ def embed_cohort(
     if path is not None:
         _write(path, result, cohort)
     return result
+
+
+def load_and_embed(
+    cohort: Cohort,
+    model: Any,
+    *,
+    progress: Callable[[int, int], Any] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> tuple[MultimodalModel | None, dict[str, np.ndarray]]:
+    """Resolve ``model`` for ``cohort`` and embed the cohort with it (for a worker thread).
+
+    Parameters
+    ----------
+    cohort
+        The cohort to embed.
+    model
+        A checkpoint folder, ``"demo"`` or a model, as
+        :func:`~napari_latent.model.resolve_model` takes.
+    progress, should_stop
+        Passed to :func:`embed_cohort`.
+
+    Returns
+    -------
+    tuple
+        ``(model, embeddings)``, for the Qt thread to hand to
+        :meth:`~napari_latent.explorer.Explorer.set_model` (one event, one redraw).
+    """
+    from ..model.checkpoint import resolve_model
+
+    resolved = resolve_model(model, cohort)
+    return resolved, embed_cohort(cohort, resolved, progress=progress, should_stop=should_stop)
 
 
 def _ids_hash(cohort: Cohort) -> np.ndarray:

@@ -8,8 +8,9 @@ is cheap; each group imports its heavy libraries (torch, Qt, napari) only when i
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+import lazy_loader as _lazy
 
 _EXPORTS = {
     "BenchRow": "results",
@@ -23,8 +24,11 @@ _EXPORTS = {
 }
 __all__ = list(_EXPORTS)
 
+if TYPE_CHECKING:
+    from .results import BenchReport, BenchRow
+    from .machine import machine_info
+    from .runner import BenchContext, GROUPS, Group, main, run_bench
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__, _ = _lazy.attach(
+    __name__, submod_attrs={m: [n for n, mod in _EXPORTS.items() if mod == m] for m in set(_EXPORTS.values())}
+)

@@ -8,8 +8,9 @@ format libraries are imported inside the functions that need them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+import lazy_loader as _lazy
 
 from .records import CineSeries, EcgRecord
 
@@ -47,8 +48,16 @@ __all__ = [
     "write_example_folder",
 ]
 
+if TYPE_CHECKING:
+    from .cine_readers import read_cine
+    from .cine_preprocess import PreparedCine, preprocess_cine
+    from .ecg_readers import read_ecg
+    from .ecg_preprocess import PreparedEcg, standardise_ecg
+    from .tables import join_phenotypes, read_table
+    from .manifest import Manifest, read_manifest
+    from .importer import ImportReport, import_cohort
+    from .example_files import write_example_folder
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, _, _ = _lazy.attach(
+    __name__, submod_attrs={m: [n for n, mod in _LAZY.items() if mod == m] for m in set(_LAZY.values())}
+)

@@ -19,6 +19,7 @@ from .checkpoint import (
     load_demo_model,
     load_model,
     read_config,
+    resolve_model,
     save_checkpoint,
 )
 from .config import DEFAULT_MODEL_CONFIG, MODALITIES, NETWORK_SIZES, TrainConfig, input_schema, model_config, resolve_config
@@ -64,6 +65,7 @@ __all__ = [
     "read_config",
     "register_architecture",
     "resolve_config",
+    "resolve_model",
     "save_checkpoint",
     "split_indices",
     "train",

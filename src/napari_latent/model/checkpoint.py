@@ -30,6 +30,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .._atomic import replace_dir
+from .._meta import package_version
 from ..cohort import Cohort
 from ..cohort.schema import ECG_FS, ECG_UNIT, LEADS, SCHEMA_VERSION
 from .base import MultimodalModel
@@ -50,6 +51,7 @@ __all__ = [
     "check_schema",
     "demo_model_path",
     "load_demo_model",
+    "resolve_model",
 ]
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -79,9 +81,7 @@ class SchemaMismatchError(CheckpointError):
 
 # ---------------------------------------------------------------------------------------------- save
 def _versions() -> dict[str, str]:
-    from .. import __version__
-
-    return {"napari_latent": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    return {"napari_latent": package_version(), "torch": torch.__version__, "python": platform.python_version()}
 
 
 def _sha256(path: Path) -> str:
@@ -328,3 +328,31 @@ def load_demo_model(device: str | torch.device = "cpu") -> MultimodalModel:
         for name in (CONFIG_FILE, WEIGHTS_FILE):
             Path(tmp, name).write_bytes(res.joinpath(name).read_bytes())
         return load_model(tmp, device=device)
+
+
+def resolve_model(model: Any, cohort: Cohort) -> MultimodalModel | None:
+    """A model from a checkpoint path, ``"demo"`` (the shipped model) or a model (returned as is).
+
+    Parameters
+    ----------
+    model
+        A checkpoint folder, ``"demo"``, a :class:`~napari_latent.model.MultimodalModel` or None.
+    cohort
+        The cohort the model must fit.
+
+    Returns
+    -------
+    MultimodalModel or None
+        The model (None for None).
+
+    Raises
+    ------
+    SchemaMismatchError
+        The checkpoint's input schema does not fit ``cohort``; the message says what differs.
+    """
+    if model is None or not isinstance(model, str | os.PathLike):
+        return model
+    if str(model) == "demo":
+        check_schema(read_config(demo_model_path()), cohort, demo_model_path())
+        return load_demo_model()
+    return load_model(model, cohort)

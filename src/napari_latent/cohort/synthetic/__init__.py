@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
+
+import lazy_loader as _lazy
 
 _EXPORTS = {
     "SubjectFactors": "factors",
@@ -20,8 +21,18 @@ _EXPORTS = {
 }
 __all__ = list(_EXPORTS)
 
+if TYPE_CHECKING:
+    from .factors import FACTOR_INFO, SubjectFactors, sample_factors, subject_rng
+    from .generate import (
+        DEMO_SEED,
+        DEMO_SIZE,
+        GENERATOR_VERSION,
+        demo_cache_dir,
+        demo_cohort,
+        generate_cohort,
+        generate_subject,
+    )
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__, _ = _lazy.attach(
+    __name__, submod_attrs={m: [n for n, mod in _EXPORTS.items() if mod == m] for m in set(_EXPORTS.values())}
+)

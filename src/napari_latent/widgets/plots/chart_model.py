@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .axes import format_number, nice_step, nice_ticks
 from .colouring import DEFAULT, MISSING, column_colours, is_categorical
 
 __all__ = [
@@ -170,9 +171,7 @@ def _histogram(series: pd.Series, column: str, bins: int) -> ChartData:
 
 def _nice_step(span: float, target: float) -> float:
     """The smallest round step (1, 2, 2.5, 5 x 10^k) of at least 0.8 x span / target."""
-    raw = 0.8 * span / max(target, 1.0)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    return next(m * mag for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw * (1 - 1e-9))
+    return nice_step(span, target)
 
 
 def nice_edges(lo: float, hi: float, bins: int = 24) -> np.ndarray:
@@ -185,27 +184,9 @@ def nice_edges(lo: float, hi: float, bins: int = 24) -> np.ndarray:
     return np.round(start + step * np.arange(n + 1), 12)
 
 
-def nice_ticks(lo: float, hi: float, target: int = 4) -> list[float]:
-    """About ``target`` round tick values inside [lo, hi]."""
-    if not hi > lo:
-        return [lo]
-    step = _nice_step(hi - lo, target)
-    first = math.ceil(lo / step - 1e-9) * step
-    return [round(first + i * step, 12) for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
 def pretty_unit(unit: str) -> str:
     """``"kg/m^2"`` -> ``"kg/m²"``, ``"1/min"`` -> ``"/min"``; dimensionless ``"1"`` -> ``""``."""
     if unit in ("1", "-", "none"):
         return ""
     unit = unit.replace("^2", "²").replace("^3", "³")
     return unit[1:] if unit.startswith("1/") else unit
-
-
-def format_number(x: float) -> str:
-    """Short readable number: 1200 -> '1200', 0.55 -> '0.55', 2.5e-05 -> '2.5e-05'."""
-    if x == 0:
-        return "0"
-    if abs(x) >= 1e5 or abs(x) < 1e-3:
-        return f"{x:.2g}"
-    return f"{x:.4g}"

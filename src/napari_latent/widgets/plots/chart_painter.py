@@ -14,7 +14,8 @@ from qtpy.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
 from qtpy.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from qtpy.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from .chart_model import Brush, ChartData, format_number, nice_ticks
+from .axes import format_number, hex_colour, napari_theme, nice_ticks
+from .chart_model import Brush, ChartData
 
 __all__ = ["BarChart", "ChartTheme", "chart_theme"]
 
@@ -38,17 +39,10 @@ class ChartTheme:
 
 def chart_theme(name: str | None = None) -> ChartTheme:
     """The chart colours of napari theme ``name`` (default: napari's current theme)."""
-    try:
-        from napari.settings import get_settings
-        from napari.utils.theme import get_theme
-
-        theme = get_theme(name or get_settings().appearance.theme)
-    except Exception:  # napari absent or a theme that cannot be read: a neutral dark palette
+    theme = napari_theme(name)
+    if theme is None:  # napari absent or a theme that cannot be read: a neutral dark palette
         return ChartTheme()
-
-    def hexof(c: object) -> str:
-        return c.as_hex() if hasattr(c, "as_hex") else str(c)
-
+    hexof = hex_colour
     dark = theme.type != "light"
     text = hexof(theme.text)
     mix = QColor(text)

@@ -15,6 +15,9 @@ from qtpy.QtCore import QPointF, QRectF, QSize, Qt
 from qtpy.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from qtpy.QtWidgets import QSizePolicy, QWidget
 
+from .axes import format_number, plot_colours
+from .axes import nice_ticks as _nice_ticks
+
 __all__ = ["MiniPlot", "nice_ticks", "plot_probe"]
 
 if TYPE_CHECKING:
@@ -37,31 +40,7 @@ class _Series:
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
     """About ``n`` round tick values (1, 2, 2.5 or 5 × 10^k steps) covering ``[lo, hi]``."""
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        return np.array([lo]) if math.isfinite(lo) else np.array([])
-    raw = (hi - lo) / max(1, n)
-    mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    first = math.ceil(lo / step - 1e-9) * step
-    ticks = np.arange(first, hi + step * 1e-6, step)
-    return np.round(ticks, 12)
-
-
-def _theme() -> dict[str, QColor]:
-    colours = {"background": "#23242b", "plot": "#1b1c21", "grid": "#2e333e", "text": "#f0f1f2", "muted": "#868e93"}
-    try:
-        from napari.settings import get_settings
-        from napari.utils.theme import available_themes, get_theme
-
-        name = get_settings().appearance.theme
-        theme = get_theme(name if name in available_themes() else "dark")
-        colours.update(
-            background=theme.background.as_hex(), grid=theme.primary.as_hex(), text=theme.text.as_hex(),
-            muted=theme.highlight.as_hex(), plot=theme.console.as_hex() if theme.type == "dark" else "#ffffff",
-        )  # fmt: skip
-    except Exception:  # no napari settings (plain Qt use): keep the dark defaults
-        pass
-    return {k: QColor(v) for k, v in colours.items()}
+    return _nice_ticks(lo, hi, n, fill=1.0)
 
 
 class MiniPlot(QWidget):
@@ -173,7 +152,7 @@ class MiniPlot(QWidget):
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt)
-        colours = _theme()
+        colours = plot_colours()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), colours["background"])
@@ -301,11 +280,7 @@ class MiniPlot(QWidget):
 
     @staticmethod
     def _fmt(v: float) -> str:
-        if v == 0:
-            return "0"
-        if abs(v) >= 1e4 or abs(v) < 1e-3:
-            return f"{v:.0e}"
-        return f"{v:.4g}"
+        return format_number(v, large=1e4, sci=".0e")
 
 
 def plot_probe(plot: MiniPlot, res: ProbeResult, title: str, *, in_group: np.ndarray | None = None) -> None:

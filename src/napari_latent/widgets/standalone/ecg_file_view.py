@@ -79,7 +79,7 @@ class EcgFileView(QWidget):
         try:
             write_ecg_csv(self.prepared.rhythm, path, fs=ECG_FS, leads=LEADS)
         except (OSError, ValueError) as exc:
-            from napari.utils.notifications import show_error
+            from .._qt.notify import notify_error as show_error
 
             show_error(f"Could not save the ECG: {exc}")
             return None

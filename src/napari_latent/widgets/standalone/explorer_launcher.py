@@ -15,6 +15,9 @@ from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 from superqt import QElidingLabel
 
+from .._qt.notify import notify_error
+from .._qt.worker import start_worker
+
 if TYPE_CHECKING:
     import napari
 
@@ -47,9 +50,7 @@ def open_store_in_viewer(
 
 
 def _load_model_in_worker(explorer: Explorer, model: Any, on_ready: Any = None) -> None:
-    from napari.qt.threading import create_worker
-    from napari.utils import progress
-    from napari.utils.notifications import show_error, show_info
+    from napari.utils.notifications import show_info
 
     def ready() -> None:
         if len(explorer.cohort):
@@ -60,10 +61,8 @@ def _load_model_in_worker(explorer: Explorer, model: Any, on_ready: Any = None) 
     if model is None:
         ready()
         return
-    pbar = progress(total=0, desc="Embedding the cohort")
-
     def job():
-        from ...explorer import load_and_embed
+        from ...analysis.embedding import load_and_embed
         from ...model.checkpoint import SchemaMismatchError
 
         try:
@@ -78,19 +77,14 @@ def _load_model_in_worker(explorer: Explorer, model: Any, on_ready: Any = None) 
         if resolved is None:
             show_info(f"Opened without a model: the demo model does not fit this store ({embeddings}).")
         else:
-            explorer.model = resolved
-            explorer.set_embeddings(embeddings)
+            explorer.set_model(resolved, embeddings)
         ready()
 
     def failed(exc: BaseException) -> None:
-        show_error(f"{explorer.cohort.path}: could not load the model: {type(exc).__name__}: {exc}")
+        notify_error(f"{explorer.cohort.path}: could not load the model: {type(exc).__name__}: {exc}")
         ready()
 
-    worker = create_worker(job, _ignore_errors=True)
-    worker.returned.connect(done)
-    worker.errored.connect(failed)
-    worker.finished.connect(pbar.close)
-    worker.start()
+    start_worker(job, returned=done, errored=failed, desc="Embedding the cohort")
 
 
 class ExplorerLauncher(QWidget):
@@ -176,7 +170,6 @@ class ExplorerLauncher(QWidget):
         return None
 
     def _generate_demo(self, model: Any) -> None:
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
         from ...cohort.synthetic import DEMO_SIZE, demo_cohort
@@ -184,11 +177,8 @@ class ExplorerLauncher(QWidget):
         self._model = model
         self._pbar = progress(total=DEMO_SIZE, desc="Demo cohort")
         self.status.setText("Preparing the demo cohort (generated once, then cached)…")
-        worker = create_worker(demo_cohort, DEMO_SIZE, progress=self._progress.emit, _ignore_errors=True)
-        worker.returned.connect(self._demo_ready)
-        worker.errored.connect(self._demo_failed)
-        worker.finished.connect(self._close_progress)
-        worker.start()
+        start_worker(demo_cohort, DEMO_SIZE, progress=self._progress.emit,
+                     returned=self._demo_ready, errored=self._demo_failed, finished=self._close_progress)  # fmt: skip
 
     def _step(self, done: int, total: int) -> None:
         if self._pbar is not None:
@@ -222,11 +212,9 @@ class ExplorerLauncher(QWidget):
         self.opened.emit(explorer)
 
     def _fail(self, message: str) -> None:
-        from napari.utils.notifications import show_error
-
         self._set_busy(False)
         self.status.setText(message)
-        show_error(message)
+        notify_error(message)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy

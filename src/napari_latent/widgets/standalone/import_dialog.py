@@ -31,7 +31,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from .._qt.notify import notify_error
 from .._qt.progress import set_progress
+from .._qt.worker import start_worker
 
 if TYPE_CHECKING:
     import napari
@@ -40,12 +42,6 @@ __all__ = ["FAILURE_COLUMNS", "ImportCohortWidget"]
 
 FAILURE_COLUMNS = ("subject", "file", "reason")
 _DEFAULT_WORKERS = max(1, min(4, (os.cpu_count() or 2) - 1))
-
-
-def _notify_error(message: str) -> None:
-    from napari.utils.notifications import show_error
-
-    show_error(message)
 
 
 def _path_or_none(value: Any) -> Path | None:
@@ -179,7 +175,7 @@ class ImportCohortWidget(QWidget):
         try:
             manifest = Path(write_example_folder(directory, n=int(self.example_size.value())))
         except (OSError, ValueError) as exc:
-            _notify_error(f"folder {directory}: could not write the example files: {exc}")
+            notify_error(f"folder {directory}: could not write the example files: {exc}")
             return None
         self.form.manifest.value = manifest
         phenotypes = manifest.parent / "phenotypes.csv"
@@ -204,20 +200,20 @@ class ImportCohortWidget(QWidget):
         out = _path_or_none(f.out.value)
         phenotypes = _path_or_none(f.phenotypes.value)
         if manifest is None:
-            _notify_error("Choose a manifest file (CSV: subject_id, mri, ecg) first")
+            notify_error("Choose a manifest file (CSV: subject_id, mri, ecg) first")
             return False
         if not manifest.is_file():
-            _notify_error(f"file {manifest}: the manifest does not exist")
+            notify_error(f"file {manifest}: the manifest does not exist")
             return False
         if phenotypes is not None and not phenotypes.is_file():
-            _notify_error(f"file {phenotypes}: the phenotype table does not exist")
+            notify_error(f"file {phenotypes}: the phenotype table does not exist")
             return False
         if out is None:
-            _notify_error("Choose where to write the cohort store")
+            notify_error("Choose where to write the cohort store")
             return False
         out = out.absolute()
         if out.exists():
-            _notify_error(f"{out} already exists; napari-latent never replaces it: choose a new store path")
+            notify_error(f"{out} already exists; napari-latent never replaces it: choose a new store path")
             return False
         from ...io import import_cohort
 
@@ -236,13 +232,8 @@ class ImportCohortWidget(QWidget):
         return True
 
     def _launch(self, func, manifest: Path, out: Path, kwargs: dict[str, Any]) -> None:
-        from napari.qt.threading import create_worker
-
         self._stop.clear()
-        worker = create_worker(func, manifest, out, **kwargs, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._on_done)
-        worker.errored.connect(self._on_error)
-        self._worker = worker
+        self._worker = start_worker(func, manifest, out, **kwargs, returned=self._on_done, errored=self._on_error)
         self._out = out
         self.form.enabled = False
         self.import_button.setEnabled(False)
@@ -253,7 +244,6 @@ class ImportCohortWidget(QWidget):
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setFormat("reading the manifest")
         self.status.setText(f"Importing {manifest.name} → {out.name}…")
-        worker.start()
 
     def cancel(self) -> None:
         """Stop after the current subject; a cancelled import writes no store."""
@@ -307,7 +297,7 @@ class ImportCohortWidget(QWidget):
         from ...cohort.errors import CohortError
 
         message = str(exc) if isinstance(exc, CohortError | OSError) else f"{type(exc).__name__}: {exc}"
-        _notify_error(f"Import failed: {message}")
+        notify_error(f"Import failed: {message}")
         self.status.setText(f"Failed: {message}")
         self._idle("failed")
 
@@ -344,7 +334,7 @@ class ImportCohortWidget(QWidget):
         try:
             written = self.report.to_csv(path)
         except (CohortError, OSError) as exc:
-            _notify_error(f"Could not save the report: {exc}")
+            notify_error(f"Could not save the report: {exc}")
             return None
         self.status.setText(f"Report saved to {written}.")
         return Path(written)
@@ -358,5 +348,5 @@ class ImportCohortWidget(QWidget):
         try:
             return open_store_in_viewer(self.report.store, self.viewer)
         except (OSError, ValueError) as exc:
-            _notify_error(str(exc))
+            notify_error(str(exc))
             return None

@@ -22,6 +22,8 @@ from qtpy.QtWidgets import (
 )
 
 from ...cohort import Cohort, CohortError
+from .._qt.notify import notify_error
+from .._qt.worker import start_worker
 from ..plots.ecg_plot import EcgPlot
 
 if TYPE_CHECKING:
@@ -41,7 +43,6 @@ class SubjectBrowser(QWidget):
 
     cohort_changed = Signal(object)
     subject_changed = Signal(object)
-    _progress = Signal(int, int)  # emitted from the worker thread, delivered on the Qt thread
 
     def __init__(self, napari_viewer: napari.viewer.Viewer, parent: QWidget | None = None):
         super().__init__(parent)
@@ -118,34 +119,10 @@ class SubjectBrowser(QWidget):
         self.show_subject(0)
 
     def _run(self, func, *args, label: str, with_progress: bool = False) -> None:
-        from napari.qt.threading import create_worker
-        from napari.utils import progress
-
-        pbar = progress(total=0, desc=label)
-
-        def on_progress(done: int, total: int) -> None:
-            pbar.total = total
-            pbar.n = done
-            pbar.refresh()
-
-        self._progress.connect(on_progress)
-        kwargs = {"progress": self._progress.emit} if with_progress else {}
-        worker = create_worker(func, *args, **kwargs, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self.set_cohort)
-        worker.errored.connect(self._show_error)
-
-        def done() -> None:
-            self._progress.disconnect(on_progress)
-            pbar.close()
-
-        worker.finished.connect(done)
-        self._worker = worker
-        worker.start()
-
-    def _show_error(self, exc: BaseException) -> None:
-        from napari.utils.notifications import show_error
-
-        show_error(str(exc) if isinstance(exc, CohortError | OSError | KeyError) else f"{type(exc).__name__}: {exc}")
+        self._worker = start_worker(
+            func, *args, returned=self.set_cohort, errored=notify_error, desc=label,
+            progress_kw="progress" if with_progress else None,
+        )  # fmt: skip
 
     def _browse(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Open a cohort store (.zarr directory)")
@@ -159,7 +136,7 @@ class SubjectBrowser(QWidget):
         try:
             self.index_spin.setValue(self.cohort.index_of(self.id_edit.text().strip()))
         except KeyError as exc:
-            self._show_error(exc)
+            notify_error(exc)
 
     def show_subject(self, index: int) -> None:
         """Show subject ``index``: table, cine/labels layers (updated in place), ECG."""
@@ -168,7 +145,7 @@ class SubjectBrowser(QWidget):
         try:
             subject = self.cohort.subject(int(index))
         except (CohortError, OSError, ValueError) as exc:
-            self._show_error(exc)
+            notify_error(exc)
             return
         self.id_edit.setText(subject.subject_id)
         self._fill_table(subject.row)

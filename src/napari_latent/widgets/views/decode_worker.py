@@ -25,10 +25,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from qtpy.QtCore import QObject, Qt, Signal
 
+from .._qt.notify import notify_error
+from .._qt.worker import start_worker
+
 if TYPE_CHECKING:
     from ...explorer import Explorer
 
-__all__ = ["BackgroundJobs", "LatestWinsDecoder", "show_error", "torch_threads"]
+__all__ = ["BackgroundJobs", "LatestWinsDecoder", "torch_threads"]
 
 _NOTHING = object()
 _threads_lock = threading.Lock()
@@ -229,9 +232,6 @@ class BackgroundJobs:
 
     def start(self, key: str, func: Callable[[], Any], on_result: Callable[[Any], Any], desc: str) -> None:
         """Run ``func()`` off the Qt thread; ``on_result(result)`` on the Qt thread if still wanted."""
-        from napari.qt.threading import create_worker
-        from napari.utils import progress
-
         token, done = object(), threading.Event()
         self._tokens[key] = token
         self._done = [e for e in self._done if not e.is_set()] + [done]
@@ -242,12 +242,12 @@ class BackgroundJobs:
             finally:
                 done.set()
 
-        pbar = progress(total=0, desc=desc)
-        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda result: self._tokens.get(key) is token and on_result(result))
-        worker.errored.connect(lambda exc: self._tokens.get(key) is token and show_error(f"{desc} failed: {exc}"))
-        worker.finished.connect(pbar.close)
-        worker.start()
+        start_worker(
+            job,
+            returned=lambda result: self._tokens.get(key) is token and on_result(result),
+            errored=lambda exc: self._tokens.get(key) is token and notify_error(f"{desc} failed: {exc}"),
+            desc=desc,
+        )
 
     def cancel_all(self, wait_s: float = 5.0) -> None:
         """Forget every pending result and wait (up to ``wait_s`` each) for running jobs to end."""
@@ -255,9 +255,3 @@ class BackgroundJobs:
         for done in self._done:
             done.wait(wait_s)
 
-
-def show_error(message: str) -> None:
-    """Show an error as a napari notification."""
-    from napari.utils.notifications import show_error as _show
-
-    _show(message)

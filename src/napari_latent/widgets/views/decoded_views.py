@@ -38,7 +38,8 @@ from qtpy.QtWidgets import (
 from ..plots.layer_data import LABEL_COLORS, _label_colormap, cine_layer_kwargs
 from ..plots.layer_update import ThumbnailDebounce, owned_copy, replace_in_place
 from ...cohort.schema import ECG_FS, LEADS, MRI_FRAMES, MRI_PIXEL_SPACING_MM, MRI_SIZE
-from .._qt.links import disconnect_all
+from .._qt.binding import ExplorerBinding
+from .._qt.notify import notify_error
 from .decode_worker import LatestWinsDecoder
 from ..plots.ecg_plot import EcgPlot
 
@@ -82,7 +83,7 @@ class DecodedViews(QObject):
         self.viewer = viewer
         self._columns = columns
         self._layers: dict[str, Any] = {}
-        self._layer_slots: list[tuple[Any, Any]] = []
+        self._layer_slots = ExplorerBinding(main_thread_only=False)
         self._visible = dict.fromkeys(VIEWS, True)
         self._ecg: dict[str, np.ndarray] = {}
         self._cycle_s: float | None = None
@@ -102,8 +103,8 @@ class DecodedViews(QObject):
         self.widget.destroyed.connect(self.close)
         self.ecg_plot.destroyed.connect(self.close)  # when docked on its own
         self._closed = False
-        for name, slot in self._slots():
-            getattr(explorer.events, name).connect(slot)
+        self._binding = ExplorerBinding([(getattr(explorer.events, name), slot) for name, slot in self._slots()])
+        self._binding.connect()
         if explorer.focused is not None:
             self._on_focus(explorer.focused)
         if explorer.latent is not None:
@@ -172,16 +173,14 @@ class DecodedViews(QObject):
         self._closed = True
         self.edited_decoder.stop()
         self.subject_decoder.stop()
-        for name, slot in self._slots():
-            getattr(self.explorer.events, name).disconnect(slot)
-        disconnect_all(self._layer_slots)
+        self._binding.disconnect()
         self._layer_slots.clear()
 
     def _edited_failed(self, exc: BaseException, _z: Any) -> None:
-        _show_error(f"Decoding the edited latent failed: {exc}")
+        notify_error(f"Decoding the edited latent failed: {exc}")
 
     def _subject_failed(self, exc: BaseException, _index: Any) -> None:
-        _show_error(f"Decoding the subject failed: {exc}")
+        notify_error(f"Decoding the subject failed: {exc}")
 
     def _on_layer_visible(self, view: str, layer: Any, _event: Any = None) -> None:
         if not self._closed:
@@ -293,8 +292,7 @@ class DecodedViews(QObject):
             layer = self.viewer.add_image(owned_copy(data), **kwargs)  # ours to update in place
         layer.visible = self._visible[view]
         slot = partial(self._on_layer_visible, view, layer)
-        layer.events.visible.connect(slot)
-        self._layer_slots.append((layer.events.visible, slot))
+        self._layer_slots.extend([(layer.events.visible, slot)], connect=True)
         self._layers[view] = layer
 
     def _arrange(self) -> None:
@@ -425,7 +423,7 @@ class DecodedViewsPanel(QWidget):
         try:
             return self.views.export_ecg(path, view)
         except (OSError, ValueError) as exc:
-            _show_error(f"Could not export the ECG to {path}: {exc}")
+            notify_error(f"Could not export the ECG to {path}: {exc}")
             return None
 
     def _edited_shown(self, _z: Any) -> None:
@@ -443,9 +441,3 @@ def _swatch(colour: str | None) -> QIcon:
         painter.fillRect(6 * (i % 2), 6 * (i // 2), 6, 6, QColor(LABEL_COLORS[value]))
     painter.end()
     return QIcon(pixmap)
-
-
-def _show_error(message: str) -> None:
-    from napari.utils.notifications import show_error
-
-    show_error(message)

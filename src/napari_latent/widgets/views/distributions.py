@@ -33,7 +33,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from .._qt.links import disconnect_all
+from .._qt.binding import bind
 from ..plots.chart_model import Brush, ChartData, combine_brush, make_chart_data
 from ..plots.chart_painter import BarChart, chart_theme
 
@@ -160,21 +160,18 @@ class DistributionView(QWidget):
     # ------------------------------------------------------------------ Explorer wiring
     def _connect(self) -> None:
         ev = self.explorer.events
-        self._links = [(ev.selection, self._on_selection), (ev.cohort, self._on_cohort)]
+        links = [(ev.selection, self._on_selection), (ev.cohort, self._on_cohort)]
         try:
             from napari.settings import get_settings
 
-            self._links.append((get_settings().appearance.events.theme, self._on_theme))
+            links.append((get_settings().appearance.events.theme, self._on_theme))
         except Exception:  # napari settings unavailable: keep the initial theme
             pass
-        for signal, slot in self._links:
-            signal.connect(slot)
-        links = self._links
-        self.destroyed.connect(lambda *_: disconnect_all(links))
+        self._binding = bind(self, links)
 
     def disconnect_explorer(self) -> None:
         """Stop observing the Explorer (done automatically when the widget closes or is destroyed)."""
-        disconnect_all(self._links)
+        self._binding.disconnect()
 
     def closeEvent(self, event) -> None:
         self.disconnect_explorer()

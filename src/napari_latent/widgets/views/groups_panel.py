@@ -37,7 +37,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from .._qt.links import disconnect_all
+from .._qt.binding import bind
+from .._qt.notify import notify_error
+from .._qt.worker import start_worker
 
 if TYPE_CHECKING:
     import napari
@@ -51,12 +53,6 @@ INTERP_LAYER = "interpolation"
 _FAILED = object()
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-def _notify_error(message: str) -> None:
-    from napari.utils import notifications
-
-    notifications.show_error(message)
 
 
 def rank_differences(summary: pd.DataFrame) -> pd.DataFrame:
@@ -146,9 +142,7 @@ class GroupsPanel(QWidget):
 
         ev = explorer.events
         pairs = [(ev.groups, self._on_groups), (ev.selection, self._on_selection), (ev.model, self._on_model)]
-        for signal, slot in pairs:
-            signal.connect(slot)
-        self.destroyed.connect(partial(disconnect_all, pairs))
+        self._binding = bind(self, pairs)
         self._on_groups(explorer.groups)
         self._on_selection(explorer.selection, "api")
 
@@ -257,7 +251,7 @@ class GroupsPanel(QWidget):
         try:
             return func()
         except (ValueError, KeyError, IndexError) as exc:
-            _notify_error(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
+            notify_error(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
             return _FAILED
 
     # ------------------------------------------------------------------ export
@@ -288,7 +282,7 @@ class GroupsPanel(QWidget):
             try:
                 self.status.setText(f"Wrote {self.export_csv(names[0], path, overwrite=True)}")
             except OSError as exc:
-                _notify_error(f"could not write {path}: {exc}")
+                notify_error(f"could not write {path}: {exc}")
 
     # ------------------------------------------------------------------ compare
     def compare(self, a: str, b: str, top: int = 12) -> pd.DataFrame:
@@ -320,18 +314,16 @@ class GroupsPanel(QWidget):
     # ------------------------------------------------------------------ interpolate
     def interpolate(self, a: str, b: str, steps: int = 7) -> None:
         """Latent path from ``a``'s mean to ``b``'s, decoded in a worker; the slider then walks it."""
-        from napari.qt.threading import create_worker
-
         viewer = self.viewer
         ex = self.explorer
-        worker = create_worker(ex.interpolate, a, b, steps, decode=viewer is not None, _ignore_errors=True)
-        worker.returned.connect(lambda out: self._show_path(a, b, *out))
-        worker.errored.connect(lambda exc: _notify_error(f"Interpolation failed: {type(exc).__name__}: {exc}"))
-        worker.finished.connect(self._worker_done)
-        self._worker = worker
+        self._worker = start_worker(
+            ex.interpolate, a, b, steps, decode=viewer is not None,
+            returned=lambda out: self._show_path(a, b, *out),
+            errored=lambda exc: notify_error(f"Interpolation failed: {type(exc).__name__}: {exc}"),
+            finished=self._worker_done,
+        )  # fmt: skip
         self.interp_button.setEnabled(False)
         self.status.setText(f"Interpolating {a} → {b}…")
-        worker.start()
 
     def _worker_done(self) -> None:
         self._worker = None
@@ -368,7 +360,7 @@ class GroupsPanel(QWidget):
                 viewer.layers.remove(INTERP_LAYER)
             viewer.add_image(mri.astype(np.float32), **kw)
         except Exception as exc:  # a layer that does not fit the viewer's axes must not break the panel
-            _notify_error(f"Could not show the interpolated cines: {exc}")
+            notify_error(f"Could not show the interpolated cines: {exc}")
 
     def _on_slider(self, value: int) -> None:
         if self._path is None:

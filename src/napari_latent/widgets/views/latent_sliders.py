@@ -21,7 +21,9 @@ from qtpy.QtCore import QPoint, QTimer, Signal
 from qtpy.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from ...analysis.directions import Direction, order_by_importance, order_by_variance
-from .decode_worker import BackgroundJobs, show_error
+from .._qt.binding import bind
+from .._qt.notify import notify_error
+from .decode_worker import BackgroundJobs
 from .direction_sliders import DirectionPanel, DirectionSlider, direction_range
 from ..plots.latent_tracks import ROW_H, DotTracks, TrackAxis, nice_limit
 
@@ -113,12 +115,10 @@ class LatentSliders(QWidget):
         layout.addWidget(self.direction_panel)
 
     def _connect(self) -> None:
-        ev, slots = self.explorer.events, self._slots()
-        for signal, slot in slots:
-            getattr(ev, signal).connect(slot)
+        ev = self.explorer.events
+        # deleted with its dock (no closeEvent): the binding stops listening without touching Qt objects
+        self._binding = bind(self, [(getattr(ev, signal), slot) for signal, slot in self._slots()])
         self._connected = True
-        # deleted with its dock (no closeEvent): stop listening without touching Qt objects
-        self.destroyed.connect(lambda *_: _disconnect(ev, slots))
 
     def _slots(self) -> list[tuple[str, Callable]]:
         return [
@@ -212,7 +212,7 @@ class LatentSliders(QWidget):
         try:
             self.explorer.reset_latent(to)
         except (RuntimeError, KeyError) as exc:
-            show_error(str(exc))
+            notify_error(str(exc))
 
     def play(self, target: tuple[str, Any] | None = None) -> None:
         """Animate the latent back and forth along a dimension or a direction until :meth:`stop`."""
@@ -310,7 +310,7 @@ class LatentSliders(QWidget):
         try:
             change()
         except (RuntimeError, ValueError) as exc:
-            show_error(str(exc))
+            notify_error(str(exc))
         finally:
             self._own_change = False
 
@@ -417,14 +417,10 @@ class LatentSliders(QWidget):
         self.stop(restore=False)
         self._jobs.cancel_all()
         if self._connected:
-            _disconnect(self.explorer.events, self._slots())
+            self._binding.disconnect()
             self._connected = False
 
     def closeEvent(self, event) -> None:
         self._shutdown()
         super().closeEvent(event)
 
-
-def _disconnect(events: Any, slots: list[tuple[str, Callable]]) -> None:
-    for signal, slot in slots:
-        getattr(events, signal).disconnect(slot, missing_ok=True)

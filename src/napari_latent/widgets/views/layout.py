@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from ...explorer import Explorer
 
-__all__ = ["dock_explorer", "ExplorerDocks"]
+__all__ = ["dock_explorer", "show_explorer", "ExplorerDocks"]
 
 
 @dataclass
@@ -24,6 +24,15 @@ class ExplorerDocks:
     groups: Any = None
     probes: Any = None
     training: Any = None
+
+
+def show_explorer(explorer: Explorer, viewer: napari.viewer.Viewer | None = None) -> napari.viewer.Viewer:
+    """Dock ``explorer``'s views in ``viewer`` (a new viewer by default) and return the viewer."""
+    import napari
+
+    viewer = viewer or napari.Viewer(title="napari-latent")
+    dock_explorer(explorer, viewer)
+    return viewer
 
 
 def dock_explorer(explorer: Explorer, viewer: napari.viewer.Viewer, *, spaces=("fused", "mri", "ecg")) -> ExplorerDocks:

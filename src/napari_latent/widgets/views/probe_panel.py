@@ -35,8 +35,10 @@ from qtpy.QtWidgets import (
     QWidget,
 )  # fmt: skip
 
-from .._qt.links import disconnect_all
+from .._qt.binding import bind
+from .._qt.notify import notify_error
 from .._qt.progress import set_progress
+from .._qt.worker import start_worker
 from ..plots.mini_plot import MiniPlot, plot_probe
 from .decode_worker import LatestWinsDecoder
 
@@ -78,12 +80,6 @@ def _score_subgroups(request: tuple[int, np.ndarray, dict]) -> tuple[int, dict]:
     return generation, out
 
 
-def _notify_error(message: str) -> None:
-    from napari.utils import notifications
-
-    notifications.show_error(message)
-
-
 class ProbePanel(QWidget):
     """Probe table (phenotype × latent space) with predicted-vs-true plots and a subgroup view.
 
@@ -116,7 +112,7 @@ class ProbePanel(QWidget):
         self._sub_generation = -1
         self._scorer = LatestWinsDecoder(func=_score_subgroups, parent=self, name="subgroup probes")
         self._scorer.decoded.connect(self._on_subgroup_scored)
-        self._scorer.failed.connect(lambda exc, _req: _notify_error(f"Selection vs rest failed: {exc}"))
+        self._scorer.failed.connect(lambda exc, _req: notify_error(f"Selection vs rest failed: {exc}"))
 
         self.run_button = QPushButton("Run probes", clicked=lambda: self.run())
         self.cancel_button = QPushButton("Cancel", enabled=False, clicked=self.cancel)
@@ -157,12 +153,10 @@ class ProbePanel(QWidget):
         ev = explorer.events
         pairs = [(ev.embeddings, self._on_embeddings), (ev.model, self._on_embeddings),
                  (ev.selection, self._on_selection)]  # fmt: skip
-        for signal, slot in pairs:
-            signal.connect(slot)
+        self._binding = bind(self, pairs)
         stop, scorer = self._stop, self._scorer
         self.destroyed.connect(lambda *_: stop.set())
         self.destroyed.connect(lambda *_: scorer.stop(0.0))
-        self.destroyed.connect(partial(disconnect_all, pairs))
         self._on_embeddings(None)
 
     # ------------------------------------------------------------------ settings
@@ -205,7 +199,7 @@ class ProbePanel(QWidget):
             return
         columns = list(columns) if columns is not None else self.columns()
         if not self.spaces or not columns:
-            _notify_error("Nothing to probe: embed the cohort and choose at least one column")
+            notify_error("Nothing to probe: embed the cohort and choose at least one column")
             return
         self._results.clear()
         self._columns = columns
@@ -217,22 +211,17 @@ class ProbePanel(QWidget):
         self._stop.set()
 
     def _start(self, func, label: str, on_done, job: str = "fit") -> None:
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
-        self._stop.clear()
         self._pbar = progress(total=0, desc=label)
-        worker = create_worker(func, progress=self.progressed.emit, should_stop=self._stop.is_set, _ignore_errors=True)
-        worker.returned.connect(on_done)
-        worker.errored.connect(self._on_error)
-        worker.finished.connect(self._on_finished)
+        worker = start_worker(func, progress=self.progressed.emit, stop=self._stop,
+                              returned=on_done, errored=self._on_error, finished=self._on_finished)  # fmt: skip
         self._worker, self._job = worker, job
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setVisible(True)
         self.status.setText(label + "…")
-        worker.start()
 
     def _on_progress(self, done: int, total: int) -> None:
         set_progress(self.progress_bar, done, total)
@@ -244,7 +233,7 @@ class ProbePanel(QWidget):
     def _on_error(self, exc: BaseException) -> None:
         cancelled = isinstance(exc, InterruptedError)
         if not cancelled:
-            _notify_error(f"Probing failed: {type(exc).__name__}: {exc}")
+            notify_error(f"Probing failed: {type(exc).__name__}: {exc}")
         if self._job == "table":
             self._summary = "Cancelled." if cancelled else f"Probing failed: {exc}"
         elif cancelled and self.group_check.isChecked():

@@ -27,7 +27,9 @@ from magicgui import widgets as mw
 from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from .._qt.notify import notify_error
 from .._qt.progress import set_progress
+from .._qt.worker import start_worker
 from ..plots.mini_plot import MiniPlot
 
 if TYPE_CHECKING:
@@ -86,12 +88,6 @@ def preload_optimizer_imports() -> threading.Event:
 
             threading.Thread(target=run, name="napari-latent-preload", daemon=True).start()
     return _preloaded
-
-
-def _notify_error(message: str) -> None:
-    from napari.utils import notifications
-
-    notifications.show_error(message)
 
 
 def _is_checkpoint(path: Path) -> bool:
@@ -255,7 +251,7 @@ class TrainingPanel(QWidget):
         out_dir = Path(self.form.out_dir.value).expanduser().absolute()
         if out_dir.exists():
             if not _is_checkpoint(out_dir):
-                _notify_error(f"{out_dir} exists and is not a checkpoint; choose a new output directory")
+                notify_error(f"{out_dir} exists and is not a checkpoint; choose a new output directory")
                 return False
             if overwrite is None:
                 answer = QMessageBox.question(
@@ -271,7 +267,7 @@ class TrainingPanel(QWidget):
 
             resolve_config(self.config())
         except ValueError as exc:
-            _notify_error(f"Invalid model options: {exc}")
+            notify_error(f"Invalid model options: {exc}")
             return False
         job = partial(run_training, self.explorer.cohort, self.config(), out_dir, replace=bool(overwrite),
                       callback=self._event.emit, should_stop=self._stop.is_set)  # fmt: skip
@@ -287,22 +283,17 @@ class TrainingPanel(QWidget):
             self.cancel_button.setEnabled(False)
 
     def _launch(self, func, on_done, label: str) -> None:
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
         self._stop.clear()
         if self._pbar is None:
             self._pbar = progress(total=0, desc=label)
-        worker = create_worker(func, _ignore_errors=True)
-        worker.returned.connect(on_done)
-        worker.errored.connect(self._on_error)
-        self._worker = worker
+        self._worker = start_worker(func, returned=on_done, errored=self._on_error)
         self.form.enabled = False
         self.train_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress_bar.setRange(0, 0)
         self.status.setText(label + "…")
-        worker.start()
 
     def _idle(self, status: str) -> None:
         self._worker = None
@@ -325,17 +316,17 @@ class TrainingPanel(QWidget):
             try:
                 self.explorer.model = str(outcome.checkpoint)
             except Exception as load_exc:  # noqa: BLE001 (a checkpoint that cannot be read back is reported)
-                _notify_error(f"Trained, but could not load {outcome.checkpoint}: {load_exc}")
+                notify_error(f"Trained, but could not load {outcome.checkpoint}: {load_exc}")
                 self._idle("failed")
                 return
             if not cancelled:
-                _notify_error(f"Embedding failed: {type(exc).__name__}: {exc}")
+                notify_error(f"Embedding failed: {type(exc).__name__}: {exc}")
             what = "cancelled" if cancelled else "failed"
             self.status.setText(f"Model saved to {outcome.checkpoint} and loaded; embedding {what}.")
             self._idle(outcome.status)
             return
         if not cancelled:
-            _notify_error(f"Training failed: {type(exc).__name__}: {exc}")
+            notify_error(f"Training failed: {type(exc).__name__}: {exc}")
         self.status.setText("Cancelled: nothing was saved." if cancelled else f"Failed: {exc}")
         self._idle("cancelled" if cancelled else "failed")
 
@@ -401,7 +392,7 @@ class TrainingPanel(QWidget):
             self.status.setText("Cancelled: nothing was saved; the Explorer keeps its model.")
             self._idle("cancelled")
             return
-        from ...explorer import load_and_embed
+        from ...analysis.embedding import load_and_embed
 
         self._outcome = outcome
         job = partial(load_and_embed, self.explorer.cohort, outcome.checkpoint,
@@ -414,8 +405,7 @@ class TrainingPanel(QWidget):
     def _on_embedded(self, loaded: tuple[Any, dict]) -> None:
         outcome, self._outcome = self._outcome, None
         model, embeddings = loaded
-        self.explorer.model = model  # views blank here, but redraw only after the embeddings below
-        self.explorer.set_embeddings(embeddings)
+        self.explorer.set_model(model, embeddings)  # one event: the views redraw once
         self.status.setText(
             f"{outcome.status.replace('_', ' ').capitalize()} after {outcome.epochs} epochs (best validation loss "
             f"{outcome.best_val_loss:.4g}); saved to {outcome.checkpoint.name} and loaded into the explorer."

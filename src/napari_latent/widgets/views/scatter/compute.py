@@ -82,9 +82,9 @@ class ProjectionRunner(QObject):
 
     def start(self, latents: np.ndarray, method: str, label: str = "", **params: Any):
         """Project ``latents`` with ``method`` in a worker; returns the worker."""
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
+        from ..._qt.worker import start_worker
         from ....analysis.projection import project
 
         self.cancel()
@@ -100,13 +100,15 @@ class ProjectionRunner(QObject):
             callback = store if method == "tsne" else None
             return project(latents, method, callback=callback, should_stop=stop.is_set, **params)
 
-        worker = create_worker(run, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(lambda result: self._returned(worker, result))
-        worker.errored.connect(lambda exc: self._errored(worker, exc))
-        worker.finished.connect(lambda: self._finish(worker, pbar))
+        worker = None
+        worker = start_worker(
+            run,
+            returned=lambda result: self._returned(worker, result),
+            errored=lambda exc: self._errored(worker, exc),
+            finished=lambda: self._finish(worker, pbar),
+        )
         self._worker = worker
         self.started.emit(method)
-        worker.start()
         return worker
 
     def cancel(self) -> None:
@@ -154,10 +156,9 @@ class ProjectionRunner(QObject):
         if isinstance(exc, Cancelled):
             self.cancelled.emit()
             return
-        from napari.utils.notifications import show_error
+        from ..._qt.notify import notify_error
 
-        message = f"Projection failed: {type(exc).__name__}: {exc}"
-        show_error(message)
+        message = notify_error(f"Projection failed: {type(exc).__name__}: {exc}")
         self.failed.emit(message)
 
     def _finish(self, worker, pbar) -> None:

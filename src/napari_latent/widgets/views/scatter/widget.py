@@ -15,7 +15,7 @@ from qtpy.QtWidgets import QWidget
 from vispy import scene
 
 from .artist import default_point_size
-from .binding import ExplorerBinding
+from ..._qt.binding import ExplorerBinding
 from .compute import ProjectionRunner, available_methods
 from .controls import NO_COLUMN, ScatterControls
 from .legend import column_title, map_title, subject_summary, subtitle
@@ -236,15 +236,14 @@ class EmbeddingScatter(QWidget):
         Each is labelled on the map with the phenotypes that set it apart; ``clusters_found``
         fires when they are shown. ``kwargs`` go to ``analysis.clusters.find_clusters``.
         """
-        from napari.qt.threading import create_worker
-        from napari.utils.notifications import show_error
-
         from ....analysis.clusters import describe_clusters, find_clusters
+        from ..._qt.notify import notify_error
+        from ..._qt.worker import start_worker
 
         coords = np.array(self.coords)
         points = coords if on == "map" else self._explorer.embeddings.get(self._space)
         if points is None or len(coords) != len(self._explorer.table) or len(coords) == 0:
-            show_error(f"Nothing to cluster: no {self._space} {'map' if on == 'map' else 'embedding'} yet")
+            notify_error(f"Nothing to cluster: no {self._space} {'map' if on == 'map' else 'embedding'} yet")
             return None
         table = self._explorer.table
         units = {c: getattr(i, "unit", "") for c, i in self._explorer.cohort.columns.items()}
@@ -253,12 +252,10 @@ class EmbeddingScatter(QWidget):
             labels = find_clusters(points, **kwargs)
             return describe_clusters(table, labels, units=units, coords=coords)
 
-        worker = create_worker(job, _ignore_errors=True)
-        worker.returned.connect(self._show_clusters)
-        worker.errored.connect(lambda exc: show_error(f"Finding clusters failed: {exc}"))
-        self._cluster_worker = worker
-        worker.start()
-        return worker
+        self._cluster_worker = start_worker(
+            job, returned=self._show_clusters, error_prefix="Finding clusters failed", desc="Finding clusters"
+        )
+        return self._cluster_worker
 
     def _show_clusters(self, clusters: list) -> None:
         self._clusters = list(clusters)
@@ -346,7 +343,7 @@ class EmbeddingScatter(QWidget):
         t-SNE layouts stream into the view while it optimises; ``cancel()`` stops it and
         restores the Explorer's current map. ``params`` go to ``analysis.project``.
         """
-        from napari.utils.notifications import show_error
+        from ..._qt.notify import notify_error as show_error
 
         latents = self._explorer.embeddings.get(self._space)
         if latents is None:
@@ -416,8 +413,8 @@ class EmbeddingScatter(QWidget):
         self._show_current()
 
     def _on_model(self, _model: object) -> None:
-        self._runner.cancel()
-        self._show_current()
+        # a new model comes with its embeddings (Explorer.set_model) or none: redraw once from both
+        self._on_embeddings(self._explorer.embeddings)
 
     def _on_projection(self, space: str, result: ProjectionResult) -> None:
         if space == self._space and not self._runner.running:
