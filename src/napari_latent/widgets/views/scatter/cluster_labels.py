@@ -12,8 +12,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from vispy import scene
 
-from .overlays import BOX_COLOUR
-
 __all__ = ["ClusterLabels"]
 
 _FONT = 9.0
@@ -35,14 +33,9 @@ class ClusterLabels:
             parent=view.scene, font_manager=fonts, color=(1.0, 0.95, 0.75, 1.0), font_size=_FONT,
             anchor_x="center", anchor_y="center", bold=True,
         )  # fmt: skip
-        self._back = scene.visuals.Text(
-            parent=view.scene, font_manager=fonts, color=BOX_COLOUR[:3] + (1.0,), font_size=_FONT,
-            anchor_x="center", anchor_y="center", bold=True,
-        )  # a dark copy under the text, offset by a pixel, keeps it readable over bright points
-        for i, visual in enumerate((self._back, self._text)):
-            visual.order = order + i
-            visual.set_gl_state("translucent", depth_test=False)
-            visual.visible = False
+        self._text.order = order
+        self._text.set_gl_state("translucent", depth_test=False)
+        self._text.visible = False
         self.clusters: list = []
         self.texts: list[str] = []
         self._pos = np.zeros((0, 2), np.float32)
@@ -52,14 +45,11 @@ class ClusterLabels:
         self.clusters = [c for c in clusters if c.centre is not None]
         self.texts = [label_text(c) for c in self.clusters]
         self._pos = np.array([c.centre for c in self.clusters], np.float32).reshape(-1, 2)
-        visible = bool(self.clusters)
-        for visual in (self._back, self._text):
-            visual.visible = visible
-        if visible:
+        self._text.visible = bool(self.clusters)
+        if self.clusters:
             self._text.text, self._text.pos = self.texts, self._pos
-            self._back.text, self._back.pos = self.texts, self._pos
         else:
-            self._text.text = self._back.text = ""
+            self._text.text = ""
 
     def hit(self, canvas_px: tuple[float, float], data_to_canvas: Callable[[np.ndarray], np.ndarray]):
         """The cluster whose label covers canvas pixel ``canvas_px``, or None."""
