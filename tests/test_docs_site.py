@@ -51,6 +51,12 @@ def test_site_builds_strict(tmp_path):
     for page in ("getting-started", "tour", "scripting", "data-format", "model-card", "benchmarks",
                  "reliability", "faq", "changelog"):  # fmt: skip
         assert (site / page / "index.html").is_file(), f"the site has no {page} page"
+    # the API reference is generated from the docstrings: each page shows its objects
+    for page, name in (("api/explorer", "set_model"), ("api/cohort", "open_cohort"), ("api/io", "read_cine"),
+                       ("api/model", "resolve_model"), ("api/analysis", "load_and_embed")):  # fmt: skip
+        html = (site / page / "index.html").read_text(encoding="utf-8")
+        assert f'id="napari_latent.' in html and name in html, f"the {page} page does not document {name}"
+    assert (site / "architecture" / "index.html").is_file(), "the site has no architecture page"
     changelog = (site / "changelog" / "index.html").read_text(encoding="utf-8")
     first_entry = next(line for line in (ROOT / "CHANGELOG.md").read_text().splitlines() if line.startswith("- "))
     assert re.sub(r"\*\*|`", "", first_entry[2:40]) in re.sub(r"<[^>]+>", "", changelog), (

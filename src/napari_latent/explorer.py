@@ -487,15 +487,10 @@ class Explorer:
 
     def save_session(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the session to a JSON file (atomically; an existing file needs ``overwrite``)."""
-        import uuid
+        from ._atomic import replace_file
 
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-        tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-        tmp.write_text(json.dumps(self.session(), indent=1))
-        os.replace(tmp, path)
-        return path
+        text = json.dumps(self.session(), indent=1)
+        return replace_file(Path(path), lambda tmp: tmp.write_text(text), overwrite=overwrite)
 
     def load_session(self, path: str | os.PathLike) -> None:
         """Restore groups, selection, focus and latent from :meth:`save_session`'s file."""

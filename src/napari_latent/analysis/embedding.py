@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._atomic import replace_file
 from ..cohort import Cohort
 
 if TYPE_CHECKING:
@@ -115,8 +115,6 @@ def _read(path: Path, cohort: Cohort) -> dict[str, np.ndarray] | None:
 def _write(path: Path, result: dict[str, np.ndarray], cohort: Cohort) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}.npz"
-        np.savez(tmp, ids_sha256=_ids_hash(cohort), **result)
-        os.replace(tmp, path)
+        replace_file(path, lambda tmp: np.savez(tmp, ids_sha256=_ids_hash(cohort), **result))
     except OSError:
         pass  # a cache that cannot be written is only a missed speed-up

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import os
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import refuse_existing, write_new_file
+from .._atomic import build_dir, refuse_existing, write_new_file
 from ..cohort.errors import CohortError
 
 __all__ = [
@@ -190,18 +189,13 @@ def write_cine_dicom_series(
         ds.PixelData = np.ascontiguousarray(stored[i]).astype("<u2").tobytes()
         blobs.append(_dicom_bytes(ds))
     if not os.path.lexists(directory):
-        tmp_dir = directory.with_name(f".{directory.name}.{uuid.uuid4().hex[:12]}.tmp")
-        tmp_dir.mkdir(parents=True)
-        try:
+
+        def build(tmp_dir: Path) -> None:
             for name, blob in zip(names, blobs, strict=True):
                 _write_bytes(blob)(tmp_dir / name)
-            refuse_existing(directory)
-            os.replace(tmp_dir, directory)
-        finally:
-            if tmp_dir.exists():
-                for f in tmp_dir.iterdir():
-                    f.unlink()
-                tmp_dir.rmdir()
+
+        build_dir(directory, build, overwrite=False,
+                  exists_error=lambda p: FileExistsError(f"{p} already exists; not overwriting it"))  # fmt: skip
         return [directory / name for name in names]
     return [_atomic(directory / name, _write_bytes(blob)) for name, blob in zip(names, blobs, strict=True)]
 

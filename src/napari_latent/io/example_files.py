@@ -15,13 +15,12 @@ the formats users have, a phenotype table with units in its headers, and the man
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .._atomic import build_dir
 from ..cohort.errors import CohortError
 from ..cohort.schema import ECG_FS, LEADS, MRI_PIXEL_SPACING_MM
 
@@ -105,9 +104,8 @@ def write_example_folder(directory: str | os.PathLike, n: int = 12, *, seed: int
         raise CohortError(
             "exists and is not an empty directory; example files are only written into a new folder", path=target
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    try:
+
+    def build(tmp: Path) -> None:
         for sub in ("mri", "labels", "ecg"):
             (tmp / sub).mkdir(parents=True)
         manifest, phenotypes = [], []
@@ -137,10 +135,6 @@ def write_example_folder(directory: str | os.PathLike, n: int = 12, *, seed: int
             )
         pd.DataFrame(manifest).to_csv(tmp / "manifest.csv", index=False)
         pd.DataFrame(phenotypes).to_csv(tmp / "phenotypes.csv", index=False)
-        if target.exists():
-            target.rmdir()  # empty, checked above
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    build_dir(target, build, overwrite=True, exists_error=FileExistsError)  # empty or absent, checked above
     return target / "manifest.csv"

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import shutil
-import uuid
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._atomic import replace_file
 from ..cohort.cohort import Cohort, ColumnInfo
 from ..cohort.errors import CohortError, StoreExistsError
 from ..cohort.schema import ARRAYS
@@ -120,11 +120,15 @@ class ImportReport:
         path = Path(path).expanduser()
         if path.exists() and not overwrite:
             raise CohortError("the report file already exists; pass overwrite=True to replace it", path=path)
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=["subject_id", "status", "file", "reason"])
-            writer.writeheader()
-            writer.writerows(self.rows())
-        return path
+        rows = self.rows()
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=["subject_id", "status", "file", "reason"])
+                writer.writeheader()
+                writer.writerows(rows)
+
+        return replace_file(path, write)
 
 
 # --------------------------------------------------------------------------- worker side
@@ -208,9 +212,12 @@ def _import_one(entry: ManifestEntry, staging: str) -> tuple[str, str | None, st
     except MemoryError:
         return sid, str(entry.mri), "out of memory reading this subject's files"
     target = _stage_file(Path(staging), sid)
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.npz")
-    np.savez_compressed(tmp, **arrays, _meta=np.array(json.dumps(meta)), _key=np.array(entry.key()), _id=np.array(sid))
-    os.replace(tmp, target)  # atomic: a staged file is always complete
+    replace_file(  # atomic: a staged file is always complete
+        target,
+        lambda tmp: np.savez_compressed(
+            tmp, **arrays, _meta=np.array(json.dumps(meta)), _key=np.array(entry.key()), _id=np.array(sid)
+        ),
+    )
     return sid, None, ""
 
 
@@ -261,9 +268,7 @@ class _Staging:
             "manifest_sha256": manifest.sha256,
             "store": str(out),
         }
-        tmp = self.path / f".{STATE_FILE}.tmp"
-        tmp.write_text(json.dumps(state, indent=1))
-        os.replace(tmp, state_file)
+        replace_file(state_file, lambda tmp: tmp.write_text(json.dumps(state, indent=1)))
 
     @staticmethod
     def _read_state(state_file: Path) -> dict | None:

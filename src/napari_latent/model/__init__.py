@@ -28,6 +28,7 @@ from .evaluate import evaluate as evaluate_model
 from .inference import benchmark_decode, embed
 from .losses import Posterior
 from .registry import ARCHITECTURES, build_model, register_architecture
+from .run import TrainOutcome, run_training
 from .train import Trainer, TrainResult, train
 from .vae import CrossModalVAE
 from .variants import MoPoEVAE, PoEVAE, UnimodalAE, UnimodalVAE
@@ -48,6 +49,7 @@ __all__ = [
     "Posterior",
     "SchemaMismatchError",
     "TrainConfig",
+    "TrainOutcome",
     "TrainResult",
     "Trainer",
     "UnimodalAE",
@@ -66,6 +68,7 @@ __all__ = [
     "register_architecture",
     "resolve_config",
     "resolve_model",
+    "run_training",
     "save_checkpoint",
     "split_indices",
     "train",

@@ -17,9 +17,7 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import tempfile
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import resources
@@ -29,7 +27,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from .._atomic import replace_dir
+from .._atomic import build_dir
 from .._meta import package_version
 from ..cohort import Cohort
 from ..cohort.schema import ECG_FS, ECG_UNIT, LEADS, SCHEMA_VERSION
@@ -112,10 +110,8 @@ def save_checkpoint(
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
     if path.exists() and not overwrite:
         raise CheckpointExistsError("a checkpoint already exists here; pass overwrite=True to replace it", path=path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+
+    def build(tmp: Path) -> None:
         tensors = {
             k: (v.detach().to("cpu", _DTYPES[dtype]) if v.is_floating_point() else v.detach().cpu()).contiguous()
             for k, v in model.state_dict().items()
@@ -145,17 +141,15 @@ def save_checkpoint(
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1, allow_nan=True) + "\n")
         _readable(tmp)
-        replace_dir(
-            tmp,
-            path,
-            overwrite=overwrite,
-            exists_error=lambda p: CheckpointExistsError(
-                "a checkpoint already exists here; pass overwrite=True to replace it", path=p
-            ),
-        )
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    build_dir(
+        path,
+        build,
+        overwrite=overwrite,
+        exists_error=lambda p: CheckpointExistsError(
+            "a checkpoint already exists here; pass overwrite=True to replace it", path=p
+        ),
+    )
     return path
 
 

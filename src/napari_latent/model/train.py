@@ -107,6 +107,46 @@ def _unpack_optimizer(opt: torch.optim.Optimizer, tensors: Mapping[str, torch.Te
     opt.load_state_dict({"state": state, "param_groups": groups})
 
 
+@dataclass
+class _Run:
+    """What the steps of one training run share: the model, its optimizer and the run's state."""
+
+    ctx: DistContext
+    tc: TrainConfig
+    t0: float
+    n: int
+    fingerprint: str
+    mods: tuple[str, ...]
+    model: MultimodalModel
+    state: dict[str, Any]
+    history: list[dict[str, float]]
+    train_idx: np.ndarray
+    val_idx: np.ndarray
+    best_state: dict[str, torch.Tensor] | None
+    resume_tensors: dict[str, torch.Tensor]
+    opt: Any = None
+    net: Any = None
+    train_loader: Any = None
+    val_loader: Any = None
+    steps_per_epoch: int = 1
+    total_steps: int = 0
+    autocast: Any = None
+    status: str = "completed"
+    checkpoint: Path | None = None
+    t_loop: float = 0.0
+    step0: int = 0
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate at ``step``: cosine with warm-up, or the plateau-scaled base rate."""
+        tc = self.tc
+        base = tc.lr * self.state["lr_scale"]
+        if tc.scheduler == "cosine":
+            warm = min(1.0, (step + 1) / max(1, tc.warmup_steps))
+            frac = min(1.0, step / max(1, self.total_steps))
+            return max(tc.min_lr, tc.min_lr + (base - tc.min_lr) * 0.5 * (1 + math.cos(math.pi * frac))) * warm
+        return base
+
+
 class Trainer:
     """Fits one model on one cohort; see :func:`train` for the arguments."""
 
@@ -178,17 +218,34 @@ class Trainer:
             ctx.close()
 
     def _fit(self, ctx: DistContext, tc: TrainConfig) -> TrainResult:
+        """The training run: set up, then epochs of training, validation and checkpointing."""
         t0 = time.perf_counter()
-        dev = ctx.device
-        if tc.num_threads and dev.type == "cpu":
+        if tc.num_threads and ctx.device.type == "cpu":
             torch.set_num_threads(int(tc.num_threads))
-        if tc.cpu_malloc_tuning and dev.type == "cpu":
+        if tc.cpu_malloc_tuning and ctx.device.type == "cpu":
             _tune_malloc()
+        run = self._prepare(ctx, tc, t0)
+        self._build_optimizer(run)
+        self._build_loaders(run)
+        self._emit_start(run)
+        run.t_loop = time.perf_counter()
+        run.step0 = run.state["step"]
+        while run.state["epoch"] < tc.epochs:
+            epoch = run.state["epoch"]
+            running, count = self._train_epoch(run, epoch)
+            if run.status == "cancelled":
+                run.checkpoint = self._save(run, "cancelled")
+                break
+            if self._end_epoch(run, epoch, running, count):
+                break
+        return self._finish(run)
+
+    # ------------------------------------------------------------------ set-up steps
+    def _prepare(self, ctx: DistContext, tc: TrainConfig, t0: float) -> _Run:
+        """The model, the split and the normalisation (fresh, or read back to resume)."""
         n = len(self.cohort)
         fingerprint = self.cohort.fingerprint()
         mods = tuple(self.model_config["modalities"])
-
-        # split, model, normalisation
         torch.manual_seed(tc.seed)
         model = build_model(self.model_config)
         state: dict[str, Any] = {
@@ -233,256 +290,269 @@ class Trainer:
             )
             model.set_normalization(stats)
             best_state = None
-        model.to(dev)
+        model.to(ctx.device)
         torch.manual_seed(tc.seed + 1 + 1000 * ctx.rank + state["step"])  # training randomness differs per rank
+        return _Run(
+            ctx=ctx, tc=tc, t0=t0, n=n, fingerprint=fingerprint, mods=mods, model=model, state=state,
+            history=history, train_idx=train_idx, val_idx=val_idx, best_state=best_state,
+            resume_tensors=resume_tensors,
+        )  # fmt: skip
 
+    def _build_optimizer(self, run: _Run) -> None:
+        """AdamW (no weight decay on biases and norms), restored when resuming; DDP when distributed."""
+        tc, model, dev = run.tc, run.model, run.ctx.device
         decay = [p for name, p in model.named_parameters() if p.ndim >= 2]
         no_decay = [p for name, p in model.named_parameters() if p.ndim < 2]
-        opt = torch.optim.AdamW(
+        run.opt = torch.optim.AdamW(
             [{"params": decay, "weight_decay": tc.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=tc.lr
         )
-        if self._resume_config is not None and any(k.startswith("optimizer.") for k in resume_tensors):
-            _unpack_optimizer(opt, resume_tensors, self._resume_config["training"]["optimizer_groups"])
-        net = model
-        if ctx.distributed:
-            net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        if self._resume_config is not None and any(k.startswith("optimizer.") for k in run.resume_tensors):
+            _unpack_optimizer(run.opt, run.resume_tensors, self._resume_config["training"]["optimizer_groups"])
+        run.net = model
+        if run.ctx.distributed:
+            run.net = DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
 
+    def _build_loaders(self, run: _Run) -> None:
+        """Training and validation loaders (one shard per rank), step counts and autocast."""
+        tc, ctx, dev = run.tc, run.ctx, run.ctx.device
         bs = tc.batch_size
-        train_ds = CohortDataset(self.cohort, train_idx, mods)
-        val_ds = CohortDataset(self.cohort, val_idx, mods)
-        per_rank = math.ceil(len(train_idx) / ctx.world_size)
+        train_ds = CohortDataset(self.cohort, run.train_idx, run.mods)
+        val_ds = CohortDataset(self.cohort, run.val_idx, run.mods)
+        per_rank = math.ceil(len(run.train_idx) / ctx.world_size)
         loader_kw = {
             "rank": ctx.rank,
             "world_size": ctx.world_size,
             "num_workers": tc.num_workers,
             "pin_memory": dev.type == "cuda",
         }
-        train_loader = make_loader(train_ds, bs, shuffle=True, seed=tc.seed, drop_last=per_rank >= 2 * bs, **loader_kw)
-        val_loader = make_loader(val_ds, bs, shuffle=False, **loader_kw) if len(val_idx) else None
-        steps_per_epoch = max(1, len(train_loader))
-        total_steps = tc.epochs * steps_per_epoch
+        run.train_loader = make_loader(
+            train_ds, bs, shuffle=True, seed=tc.seed, drop_last=per_rank >= 2 * bs, **loader_kw
+        )
+        run.val_loader = make_loader(val_ds, bs, shuffle=False, **loader_kw) if len(run.val_idx) else None
+        run.steps_per_epoch = max(1, len(run.train_loader))
+        run.total_steps = tc.epochs * run.steps_per_epoch
         if tc.max_steps is not None:
-            total_steps = min(total_steps, int(tc.max_steps))
-        autocast = (
+            run.total_steps = min(run.total_steps, int(tc.max_steps))
+        run.autocast = (
             torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" and tc.amp else contextlib.nullcontext()
         )
 
+    def _emit_start(self, run: _Run) -> None:
         self._emit(
-            ctx,
+            run.ctx,
             {
                 "event": "start",
-                "step": state["step"],
-                "epoch": state["epoch"],
-                "epochs": tc.epochs,
-                "steps_per_epoch": steps_per_epoch,
-                "total_steps": total_steps,
-                "n_train": len(train_idx),
-                "n_val": len(val_idx),
-                "device": str(dev),
-                "world_size": ctx.world_size,
-                "architecture": model.architecture,
+                "step": run.state["step"],
+                "epoch": run.state["epoch"],
+                "epochs": run.tc.epochs,
+                "steps_per_epoch": run.steps_per_epoch,
+                "total_steps": run.total_steps,
+                "n_train": len(run.train_idx),
+                "n_val": len(run.val_idx),
+                "device": str(run.ctx.device),
+                "world_size": run.ctx.world_size,
+                "architecture": run.model.architecture,
                 "resumed": self._resume_config is not None,
             },
         )
 
-        def lr_at(step: int) -> float:
-            base = tc.lr * state["lr_scale"]
-            if tc.scheduler == "cosine":
-                warm = min(1.0, (step + 1) / max(1, tc.warmup_steps))
-                frac = min(1.0, step / max(1, total_steps))
-                return max(tc.min_lr, tc.min_lr + (base - tc.min_lr) * 0.5 * (1 + math.cos(math.pi * frac))) * warm
-            return base
+    # ------------------------------------------------------------------ epoch step
+    def _train_epoch(self, run: _Run, epoch: int) -> tuple[dict[str, float], int]:
+        """One pass over the training loader; sets ``run.status`` when cancelled or at ``max_steps``.
 
-        def metadata(status: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-            opt_tensors, groups = _pack_optimizer(opt)
-            return {
-                "training": {
-                    "status": status,
-                    "config": tc.to_dict(),
-                    "state": dict(state),
-                    "history": history,
-                    "final": history[-1] if history else {},
-                    "optimizer_groups": groups,
-                    "elapsed_s": round(time.perf_counter() - t0, 2),
-                    "device": str(dev),
-                    "world_size": ctx.world_size,
-                },
-                "data": {
-                    "cohort_fingerprint": fingerprint,
-                    "cohort_path": None if self.cohort.path is None else str(self.cohort.path),
-                    "cohort_source": self.cohort.attrs.get("source"),
-                    "n_subjects": n,
-                    "n_train": len(train_idx),
-                    "n_val": len(val_idx),
-                    "split_seed": tc.seed,
-                    "val_fraction": tc.val_fraction,
-                    "train_indices": train_idx.tolist(),
-                    "val_indices": val_idx.tolist(),
-                },
-            }, opt_tensors
-
-        def save(status: str) -> Path | None:
-            if self.out_dir is None or not ctx.is_main:
-                return None
-            meta, opt_tensors = metadata(status)
-            live = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            last = {f"model.{k}": v for k, v in live.items()}
-            if best_state is not None:
-                model.load_state_dict(best_state)
-            try:
-                path = save_checkpoint(
-                    model, self.out_dir, metadata=meta, state={**last, **opt_tensors}, overwrite=True
-                )
-            finally:
-                model.load_state_dict(live)
-            self._emit(
-                ctx,
-                {
-                    "event": "checkpoint",
-                    "path": str(path),
-                    "status": status,
-                    "step": state["step"],
-                    "epoch": state["epoch"],
-                },
-            )
-            return path
-
-        status = "completed"
+        Returns the summed losses and the number of steps, for the epoch's record.
+        """
+        tc, ctx, state, model, opt = run.tc, run.ctx, run.state, run.model, run.opt
+        run.train_loader.sampler.set_epoch(epoch)
+        model.train()
         running: dict[str, float] = {}
         count = 0
-        t_loop = time.perf_counter()
-        step0 = state["step"]
-        checkpoint: Path | None = None
-        while state["epoch"] < tc.epochs:
-            epoch = state["epoch"]
-            train_loader.sampler.set_epoch(epoch)
-            model.train()
-            running, count = {}, 0
-            batches = prefetch(train_loader) if tc.num_workers == 0 else train_loader
-            for batch in batches:
-                if any_rank(self._stop_requested or bool(self.should_stop()), ctx):
-                    status = "cancelled"
-                    break
-                step = state["step"]
-                lr = lr_at(step)
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                warm = tc.kl_warmup_epochs * steps_per_epoch
-                model.kl_scale = min(1.0, (step + 1) / warm) if warm > 0 else 1.0
-                batch = to_device(batch, dev)
-                with autocast:
-                    out = net(batch)
-                loss = out["loss"]
-                if not torch.isfinite(loss):
-                    raise FloatingPointError(
-                        f"the training loss became {loss.item()} at step {step}; lower the learning rate "
-                        f"(lr={tc.lr}) or beta (={self.model_config['beta']})"
-                    )
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if tc.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-                opt.step()
-                state["step"] = step + 1
-                count += 1
-                for k, v in out.items():
-                    running[k] = running.get(k, 0.0) + float(v.detach())
-                if state["step"] % max(1, tc.log_every) == 0 or state["step"] == total_steps:
-                    elapsed = time.perf_counter() - t_loop
-                    rate = (state["step"] - step0) / max(elapsed, 1e-9)
-                    self._emit(
-                        ctx,
-                        {
-                            "event": "step",
-                            "step": state["step"],
-                            "epoch": epoch,
-                            "lr": lr,
-                            **{k: float(v.detach()) for k, v in out.items()},
-                            "steps_per_s": rate,
-                            "elapsed_s": elapsed,
-                            "eta_s": (total_steps - state["step"]) / max(rate, 1e-9),
-                            "progress": state["step"] / max(1, total_steps),
-                        },
-                    )
-                if state["step"] >= total_steps and tc.max_steps is not None:
-                    status = "max_steps"
-                    break
-            if hasattr(batches, "close"):
-                batches.close()  # stop the prefetch thread when the loop ended early
-            if status == "cancelled":
-                checkpoint = save("cancelled")
+        batches = prefetch(run.train_loader) if tc.num_workers == 0 else run.train_loader
+        for batch in batches:
+            if any_rank(self._stop_requested or bool(self.should_stop()), ctx):
+                run.status = "cancelled"
                 break
-            # validation, bookkeeping, checkpoint
-            val = self._validate(model, val_loader, ctx, autocast) if val_loader is not None else {}
-            state["epoch"] = epoch + 1
-            record = {"epoch": epoch + 1, "step": state["step"], "lr": lr_at(state["step"] - 1)}
-            record.update({f"train_{k}": v / max(count, 1) for k, v in running.items()})
-            record.update({f"val_{k}": v for k, v in val.items()})
-            record["elapsed_s"] = round(time.perf_counter() - t0, 2)
-            history.append(record)
-            monitored = val.get("loss", record.get("train_loss", math.inf))
-            improved = monitored < state["best_val_loss"] - tc.min_delta
-            if improved:
-                state.update(best_val_loss=float(monitored), best_epoch=epoch + 1, bad_epochs=0)
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            else:
-                state["bad_epochs"] += 1
-                if tc.scheduler == "plateau" and state["bad_epochs"] % max(1, tc.plateau_patience) == 0:
-                    state["lr_scale"] = max(tc.min_lr / tc.lr, state["lr_scale"] * tc.plateau_factor)
-            early = tc.patience > 0 and state["bad_epochs"] >= tc.patience
-            done = early or status == "max_steps" or state["epoch"] >= tc.epochs
-            final_status = "early_stopped" if early else status
-            checkpoint = save(final_status if done else "running") or checkpoint
-            self._emit(
-                ctx,
-                {
-                    "event": "epoch",
-                    **record,
-                    "improved": improved,
-                    "best_val_loss": state["best_val_loss"],
-                    "best_epoch": state["best_epoch"],
-                    "epochs": tc.epochs,
-                },
-            )
-            if early:
-                status = "early_stopped"
-            if done:
+            step = state["step"]
+            lr = run.lr_at(step)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            warm = tc.kl_warmup_epochs * run.steps_per_epoch
+            model.kl_scale = min(1.0, (step + 1) / warm) if warm > 0 else 1.0
+            batch = to_device(batch, ctx.device)
+            with run.autocast:
+                out = run.net(batch)
+            loss = out["loss"]
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"the training loss became {loss.item()} at step {step}; lower the learning rate "
+                    f"(lr={tc.lr}) or beta (={self.model_config['beta']})"
+                )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if tc.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            opt.step()
+            state["step"] = step + 1
+            count += 1
+            for k, v in out.items():
+                running[k] = running.get(k, 0.0) + float(v.detach())
+            if state["step"] % max(1, tc.log_every) == 0 or state["step"] == run.total_steps:
+                self._emit_step(run, epoch, lr, out)
+            if state["step"] >= run.total_steps and tc.max_steps is not None:
+                run.status = "max_steps"
                 break
-        if best_state is not None:
-            model.load_state_dict(best_state)
+        if hasattr(batches, "close"):
+            batches.close()  # stop the prefetch thread when the loop ended early
+        return running, count
+
+    def _emit_step(self, run: _Run, epoch: int, lr: float, out: Mapping[str, torch.Tensor]) -> None:
+        state = run.state
+        elapsed = time.perf_counter() - run.t_loop
+        rate = (state["step"] - run.step0) / max(elapsed, 1e-9)
+        self._emit(
+            run.ctx,
+            {
+                "event": "step",
+                "step": state["step"],
+                "epoch": epoch,
+                "lr": lr,
+                **{k: float(v.detach()) for k, v in out.items()},
+                "steps_per_s": rate,
+                "elapsed_s": elapsed,
+                "eta_s": (run.total_steps - state["step"]) / max(rate, 1e-9),
+                "progress": state["step"] / max(1, run.total_steps),
+            },
+        )
+
+    # ------------------------------------------------------------------ validation and checkpoint steps
+    def _end_epoch(self, run: _Run, epoch: int, running: Mapping[str, float], count: int) -> bool:
+        """Validate, record the epoch, track the best weights, save; True when training is done."""
+        tc, state = run.tc, run.state
+        model = run.model
+        val = self._validate(model, run.val_loader, run.ctx, run.autocast) if run.val_loader is not None else {}
+        state["epoch"] = epoch + 1
+        record = {"epoch": epoch + 1, "step": state["step"], "lr": run.lr_at(state["step"] - 1)}
+        record.update({f"train_{k}": v / max(count, 1) for k, v in running.items()})
+        record.update({f"val_{k}": v for k, v in val.items()})
+        record["elapsed_s"] = round(time.perf_counter() - run.t0, 2)
+        run.history.append(record)
+        monitored = val.get("loss", record.get("train_loss", math.inf))
+        improved = monitored < state["best_val_loss"] - tc.min_delta
+        if improved:
+            state.update(best_val_loss=float(monitored), best_epoch=epoch + 1, bad_epochs=0)
+            run.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            state["bad_epochs"] += 1
+            if tc.scheduler == "plateau" and state["bad_epochs"] % max(1, tc.plateau_patience) == 0:
+                state["lr_scale"] = max(tc.min_lr / tc.lr, state["lr_scale"] * tc.plateau_factor)
+        early = tc.patience > 0 and state["bad_epochs"] >= tc.patience
+        done = early or run.status == "max_steps" or state["epoch"] >= tc.epochs
+        final_status = "early_stopped" if early else run.status
+        run.checkpoint = self._save(run, final_status if done else "running") or run.checkpoint
+        self._emit(
+            run.ctx,
+            {
+                "event": "epoch",
+                **record,
+                "improved": improved,
+                "best_val_loss": state["best_val_loss"],
+                "best_epoch": state["best_epoch"],
+                "epochs": tc.epochs,
+            },
+        )
+        if early:
+            run.status = "early_stopped"
+        return done
+
+    def _metadata(self, run: _Run, status: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """config.json's training and data sections, and the optimizer's tensors."""
+        opt_tensors, groups = _pack_optimizer(run.opt)
+        return {
+            "training": {
+                "status": status,
+                "config": run.tc.to_dict(),
+                "state": dict(run.state),
+                "history": run.history,
+                "final": run.history[-1] if run.history else {},
+                "optimizer_groups": groups,
+                "elapsed_s": round(time.perf_counter() - run.t0, 2),
+                "device": str(run.ctx.device),
+                "world_size": run.ctx.world_size,
+            },
+            "data": {
+                "cohort_fingerprint": run.fingerprint,
+                "cohort_path": None if self.cohort.path is None else str(self.cohort.path),
+                "cohort_source": self.cohort.attrs.get("source"),
+                "n_subjects": run.n,
+                "n_train": len(run.train_idx),
+                "n_val": len(run.val_idx),
+                "split_seed": run.tc.seed,
+                "val_fraction": run.tc.val_fraction,
+                "train_indices": run.train_idx.tolist(),
+                "val_indices": run.val_idx.tolist(),
+            },
+        }, opt_tensors
+
+    def _save(self, run: _Run, status: str) -> Path | None:
+        """Write the checkpoint (best weights + the last state for resuming) on the main rank."""
+        if self.out_dir is None or not run.ctx.is_main:
+            return None
+        model = run.model
+        meta, opt_tensors = self._metadata(run, status)
+        live = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        last = {f"model.{k}": v for k, v in live.items()}
+        if run.best_state is not None:
+            model.load_state_dict(run.best_state)
+        try:
+            path = save_checkpoint(model, self.out_dir, metadata=meta, state={**last, **opt_tensors}, overwrite=True)
+        finally:
+            model.load_state_dict(live)
+        self._emit(
+            run.ctx,
+            {"event": "checkpoint", "path": str(path), "status": status, "step": run.state["step"],
+             "epoch": run.state["epoch"]},
+        )  # fmt: skip
+        return path
+
+    # ------------------------------------------------------------------ callback step: the end
+    def _finish(self, run: _Run) -> TrainResult:
+        """Load the best weights, tell the callbacks, and build the result."""
+        model, state = run.model, run.state
+        if run.best_state is not None:
+            model.load_state_dict(run.best_state)
         model.eval()
         model.kl_scale = 1.0
-        ctx.barrier()
+        run.ctx.barrier()
         self._emit(
-            ctx,
+            run.ctx,
             {
                 "event": "end",
-                "status": status,
+                "status": run.status,
                 "step": state["step"],
                 "epoch": state["epoch"],
                 "best_val_loss": state["best_val_loss"],
-                "checkpoint": None if checkpoint is None else str(checkpoint),
-                "elapsed_s": time.perf_counter() - t0,
+                "checkpoint": None if run.checkpoint is None else str(run.checkpoint),
+                "elapsed_s": time.perf_counter() - run.t0,
             },
         )
         model.info = {
-            "training": {"status": status, "history": history, "state": dict(state)},
+            "training": {"status": run.status, "history": run.history, "state": dict(state)},
             "data": {
-                "cohort_fingerprint": fingerprint,
-                "train_indices": train_idx.tolist(),
-                "val_indices": val_idx.tolist(),
+                "cohort_fingerprint": run.fingerprint,
+                "train_indices": run.train_idx.tolist(),
+                "val_indices": run.val_idx.tolist(),
             },
         }
         return TrainResult(
             model=model,
-            status=status,
+            status=run.status,
             step=state["step"],
             epoch=state["epoch"],
             best_val_loss=state["best_val_loss"],
-            history=history,
-            checkpoint=checkpoint,
-            train_indices=train_idx,
-            val_indices=val_idx,
+            history=run.history,
+            checkpoint=run.checkpoint,
+            train_indices=run.train_idx,
+            val_indices=run.val_idx,
         )
 
     @torch.no_grad()

@@ -9,7 +9,6 @@ A thin view: the groups live in the Explorer (``explorer.groups``); the table re
 from __future__ import annotations
 
 import os
-import uuid
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -260,17 +259,13 @@ class GroupsPanel(QWidget):
 
         An existing file is replaced only with ``overwrite`` (the save dialog asks first).
         """
+        from ..._atomic import replace_file
+
         path = Path(path).expanduser()
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
         rows = self.explorer.table.iloc[self.explorer.group(name).indices]
-        tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-        try:
-            rows.to_csv(tmp, index=False)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        return replace_file(path, lambda tmp: rows.to_csv(tmp, index=False), overwrite=overwrite)
 
     def _export_clicked(self) -> None:
         names = self.selected_groups()

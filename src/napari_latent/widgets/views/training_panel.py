@@ -1,7 +1,7 @@
 """Training panel: a form for the model options, training in a worker with live loss curves.
 
-"Train" runs :func:`napari_latent.model.train` on the Explorer's cohort in a napari worker.
-The trainer writes into a hidden staging directory beside the chosen output directory,
+"Train" runs :func:`napari_latent.model.run.run_training` on the Explorer's cohort in a napari
+worker. The trainer writes into a hidden staging directory beside the chosen output directory,
 which is moved into place only when training finishes, so a cancelled or failed run leaves
 no checkpoint behind (and an existing checkpoint is replaced only after asking, and only by
 a finished one). The new checkpoint is then read back and the cohort embedded with it in a
@@ -13,12 +13,8 @@ weights. Progress reaches the widgets at most every ``PROGRESS_INTERVAL_S``.
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import threading
 import time
-import uuid
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,10 +29,10 @@ from .._qt.worker import start_worker
 from ..plots.mini_plot import MiniPlot
 
 if TYPE_CHECKING:
-    from ...cohort import Cohort
+    from ...model.run import TrainOutcome
     from ...explorer import Explorer
 
-__all__ = ["TrainOutcome", "TrainingPanel", "preload_optimizer_imports"]
+__all__ = ["TrainingPanel", "preload_optimizer_imports"]
 
 #: Network width presets: "tiny" trains in seconds on a laptop, "full" is the paper-scale default.
 CURVES = {  # trainer key -> (legend, colour)
@@ -50,17 +46,6 @@ CURVES = {  # trainer key -> (legend, colour)
 #: Least time between two progress-bar updates: a QProgressBar repaints synchronously, and
 #: where OpenGL is rendered in software each repaint composes every canvas in the window.
 PROGRESS_INTERVAL_S = 0.1
-
-
-@dataclass
-class TrainOutcome:
-    """What a training run ended with: status ("completed", "early_stopped", "max_steps",
-    "cancelled") and the installed checkpoint directory (None unless it finished)."""
-
-    status: str
-    checkpoint: Path | None
-    epochs: int = 0
-    best_val_loss: float = math.nan
 
 
 _preloaded = threading.Event()
@@ -92,32 +77,6 @@ def preload_optimizer_imports() -> threading.Event:
 
 def _is_checkpoint(path: Path) -> bool:
     return (path / "config.json").is_file()
-
-
-def run_training(
-    cohort: Cohort, config: dict[str, Any], out_dir: Path, *, replace: bool, callback, should_stop
-) -> TrainOutcome:
-    """Train into a staging directory beside ``out_dir``; move it into place only when finished."""
-    from ...model import train
-
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.training-{uuid.uuid4().hex[:8]}"
-    try:
-        result = train(cohort, config, staging, callbacks=callback, should_stop=should_stop)
-        if result.status == "cancelled" or result.checkpoint is None:
-            return TrainOutcome("cancelled", None, result.epoch, result.best_val_loss)
-        if out_dir.exists():
-            if not (replace and _is_checkpoint(out_dir)):
-                raise FileExistsError(f"{out_dir} appeared while training; the new model stays unsaved")
-            old = out_dir.parent / f".{out_dir.name}.replaced-{uuid.uuid4().hex[:8]}"
-            os.replace(out_dir, old)
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-        return TrainOutcome(result.status, out_dir, result.epoch, result.best_val_loss)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 class TrainingPanel(QWidget):
@@ -264,6 +223,7 @@ class TrainingPanel(QWidget):
                 return False
         try:
             from ...model import resolve_config
+            from ...model.run import run_training
 
             resolve_config(self.config())
         except ValueError as exc:
