@@ -19,12 +19,12 @@ def views(make_napari_viewer_proxy, explorer, qtbot) -> DecodedViews:
 
 
 def test_a_new_subject_replaces_the_layers_in_place_and_leaves_the_cohort_alone(views, explorer, qtbot) -> None:
-    with qtbot.waitSignal(views.subject_shown, timeout=10000):
+    with qtbot.waitSignal(views.subject_shown, timeout=30000):
         explorer.focus(0)
     first = explorer.cohort.subject(0).mri.astype(np.float32)
     layer = views.layers["original"]
     buffer = layer.data
-    with qtbot.waitSignal(views.subject_shown, timeout=10000):
+    with qtbot.waitSignal(views.subject_shown, timeout=30000):
         explorer.focus(1)
     assert views.layers["original"] is layer and layer.data is buffer  # updated in place
     np.testing.assert_allclose(layer.data, explorer.cohort.subject(1).mri.astype(np.float32))
@@ -33,13 +33,13 @@ def test_a_new_subject_replaces_the_layers_in_place_and_leaves_the_cohort_alone(
 
 
 def test_the_edited_layer_follows_the_latent_and_its_thumbnail_catches_up(views, explorer, qtbot) -> None:
-    with qtbot.waitSignal(views.edited_shown, timeout=10000):
+    with qtbot.waitSignal(views.edited_shown, timeout=30000):
         explorer.focus(0)
     layer = views.layers["edited"]
     thumbnail = np.array(layer.thumbnail)
     z = explorer.latent.copy()
     z[:] += 2.5
-    with qtbot.waitSignal(views.edited_shown, timeout=10000):
+    with qtbot.waitSignal(views.edited_shown, timeout=30000):
         explorer.latent = z
     np.testing.assert_allclose(layer.data, explorer.decode(z)["mri"], atol=1e-5)
     qtbot.waitUntil(lambda: not np.array_equal(layer.thumbnail, thumbnail), timeout=5000)

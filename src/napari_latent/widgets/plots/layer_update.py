@@ -61,10 +61,15 @@ class ThumbnailDebounce(QObject):
         self._layers[id(layer)] = layer
         self._timer.start()
 
+    def stop(self) -> None:
+        """Forget the waiting layers (their views are closing)."""
+        self._timer.stop()
+        self._layers = {}
+
     def _flush(self) -> None:
         layers, self._layers = list(self._layers.values()), {}
         for layer in layers:
             try:
                 layer.refresh(data_displayed=False, highlight=False, extent=False)  # thumbnail only
-            except RuntimeError:  # the layer's viewer is gone
+            except (RuntimeError, KeyError):  # the layer or its viewer is gone
                 pass

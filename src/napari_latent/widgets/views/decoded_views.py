@@ -173,6 +173,7 @@ class DecodedViews(QObject):
         self._closed = True
         self.edited_decoder.stop()
         self.subject_decoder.stop()
+        self._thumbnails.stop()
         self._binding.disconnect()
         self._layer_slots.clear()
 
