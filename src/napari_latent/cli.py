@@ -33,9 +33,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .cohort.synthetic import DEMO_SIZE, demo_cohort
     from .widgets.standalone.explorer_launcher import open_store_in_viewer
 
+    model = args.model or "demo"
+    if args.scale:
+        from .scale import scale_explorer
+
+        print(f"building a scale sample of {args.scale:,} subjects (synthetic latents, decoded by the model)...")
+        explorer = scale_explorer(args.scale, model=model)
+        viewer = explorer.show()
+        viewer.title = "napari-latent demo"
+        explorer.focus(0)
+        if args.screenshot:
+            _screenshot_when_ready(viewer, Path(args.screenshot))
+        napari.run()
+        return 0
     bar, report = _tqdm_progress("demo cohort")
-    with bar:
-        cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
+    try:
+        with bar:
+            cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
+    except KeyboardInterrupt:
+        print("interrupted: the subjects generated so far are kept; run the same command again to resume",
+              file=sys.stderr)  # fmt: skip
+        return 130
     viewer = napari.Viewer(title="napari-latent demo")
     overlay = viewer.canvas.overlays["text"] if hasattr(viewer, "canvas") else viewer.text_overlay
     overlay.visible, overlay.position, overlay.font_size = True, "center", 16
@@ -46,7 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.screenshot:
             _screenshot_when_ready(viewer, Path(args.screenshot))
 
-    open_store_in_viewer(cohort, viewer, args.model or "demo", on_ready=ready)
+    open_store_in_viewer(cohort, viewer, model, on_ready=ready)
     napari.run()
     return 0
 
@@ -296,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands")
 
     demo = sub.add_parser("demo", help="open napari with the demo cohort, demo model and all views")
-    demo.add_argument("--subjects", type=int, default=None, help="demo cohort size (default 1000)")
+    demo.add_argument("--subjects", "-n", "--n", type=int, default=None,
+                      help="demo cohort size (default 1000); generated once, resumable after Ctrl+C")
+    demo.add_argument("--scale", type=int, default=None, metavar="N",
+                      help="instead: N subjects with synthetic latents (e.g. 100000), to feel the Explorer at scale")
     demo.add_argument("--model", default=None, help="checkpoint directory (default: the shipped demo model)")
     demo.add_argument("--screenshot", metavar="PNG", help="save a window screenshot once loaded, then quit")
     demo.set_defaults(func=cmd_demo)

@@ -43,6 +43,7 @@ GROUPS: dict[str, Group] = {
         Group("training", "training", "training subjects/s per network preset; CUDA bf16 and fraction of peak"),
         Group("scatter", "scatter", "scatter frame rate and lasso -> linked views vs matplotlib", True),
         Group("startup", "startup", "the first waits: training to its first step, Open in Explorer (fresh processes)"),
+        Group("session", "session", "an Explorer of 100,000 subjects, every view docked: memory, brush, focus", True),
         Group("slider", "slider", "latent slider drag -> edited cine layer updated and drawn (napari)", True),
     )
 }

@@ -121,7 +121,9 @@ class CohortWriter:
     Subjects can be written in any order and from several processes (each subject is
     its own chunk): pass ``writer.temp_path`` to workers and call
     :func:`write_subject_arrays` there. Use as a context manager: an exception aborts
-    and removes the temporary directory, leaving any existing store untouched.
+    and removes the temporary directory, leaving any existing store untouched. With a
+    ``partial_path`` the temporary store has a fixed place, is kept when writing stops
+    (an error, Ctrl+C) and is reopened by the next writer given the same path.
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class CohortWriter:
         *,
         arrays: Iterable[str] = ("ecg_median", "mri", "ecg_rhythm", "labels"),
         overwrite: bool = False,
+        partial_path: str | os.PathLike | None = None,
     ):
         import zarr
         from zarr.codecs import BloscCodec
@@ -146,7 +149,12 @@ class CohortWriter:
             raise CohortError(f"arrays {self.arrays} must include {REQUIRED_ARRAYS} and only names of {tuple(ARRAYS)}")
         self.n_subjects = int(n_subjects)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.temp_path = self.path.parent / f".{self.path.name}.tmp-{uuid.uuid4().hex[:8]}"
+        self.resumable = partial_path is not None  # kept on errors and interrupts, to be resumed
+        if self.resumable and Path(partial_path).exists():
+            self.temp_path = Path(partial_path)
+            self._done = False
+            return
+        self.temp_path = Path(partial_path) if self.resumable else self.path.parent / f".{self.path.name}.tmp-{uuid.uuid4().hex[:8]}"
         group = zarr.open_group(self.temp_path, mode="w-")
         for name in self.arrays:
             shape, dtype, unit, desc = ARRAYS[name]
@@ -222,6 +230,8 @@ class CohortWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if self.resumable and exc_type is not None:
+            return  # a resumable write keeps what it has written
         if exc_type is not None or not self._done:
             self.abort()
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -15,7 +17,7 @@ import pandas as pd
 
 from ..cohort import Cohort, ColumnInfo
 from ..ecg_processing import median_beat
-from ..errors import StoreExistsError
+from ..errors import CohortError, StoreExistsError
 from ..store import CohortWriter, is_cohort_store, open_cohort, write_subject_arrays
 from .cine import synthesize_cine
 from .ecg import synthesize_ecg
@@ -67,7 +69,37 @@ def _write_block(store_path: str, seed: int, indices: list[int]) -> list[dict[st
         row, arrays = generate_subject(seed, i)
         write_subject_arrays(store_path, i, arrays)
         rows.append(row)
+    done = Path(store_path) / DONE_DIR
+    if done.is_dir():  # a resumable store: record the finished block (arrays first, then its rows)
+        tmp = done / f".{indices[0]:09d}.json.tmp"
+        tmp.write_text(json.dumps(rows, default=_plain))
+        os.replace(tmp, done / f"{indices[0]:09d}.json")
     return rows
+
+
+DONE_DIR = "generated_blocks"  # inside a resumable partial store: one JSON of table rows per finished block
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _resume_state(partial: Path, n: int, seed: int) -> list[dict[str, Any]]:
+    """Rows of the blocks a previous, interrupted generation finished (checks it made the same cohort)."""
+    marker = partial / DONE_DIR / "generation.json"
+    want = {"n": n, "seed": seed, "version": GENERATOR_VERSION}
+    if not marker.exists():
+        (partial / DONE_DIR).mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps(want))
+        return []
+    have = json.loads(marker.read_text())
+    if have != want:
+        raise CohortError(
+            f"an interrupted generation of another cohort ({have}) is in the way of {want}; delete it to start over",
+            path=partial,
+        )
+    return [row for f in sorted((partial / DONE_DIR).glob("*.json")) if f.name != "generation.json"
+            for row in json.loads(f.read_text())]  # fmt: skip
 
 
 def generate_cohort(
@@ -79,12 +111,15 @@ def generate_cohort(
     overwrite: bool = False,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    resume: bool = False,
 ) -> Cohort:
     """Generate ``n`` subjects; in memory when ``path`` is None, else into a new store.
 
     Writing uses ``workers`` processes (default: all cores), each writing its subjects'
     chunks directly; the store only appears at ``path`` once every subject is written.
-    ``should_stop`` returning True cancels and leaves nothing behind.
+    ``should_stop`` returning True cancels and leaves nothing behind, unless ``resume``:
+    then what was written is kept beside ``path`` (``.NAME.partial``) and the next call
+    with ``resume=True`` generates only the subjects still missing.
     """
     if path is None:
         rows, blocks = [], {k: [] for k in ("ecg_rhythm", "ecg_median", "mri", "labels")}
@@ -108,11 +143,19 @@ def generate_cohort(
     block = max(1, min(32, n // (4 * workers) or 1))
     chunks = [list(range(s, min(s + block, n))) for s in range(0, n, block)]
     rows: list[dict[str, Any]] = []
-    with CohortWriter(path, n, overwrite=overwrite) as writer:
+    partial = Path(path).expanduser().absolute()
+    partial = partial.parent / f".{partial.name}.partial" if resume else None
+    with CohortWriter(path, n, overwrite=overwrite, partial_path=partial) as writer:
         done: set[int] = set()
+        if resume:
+            rows = _resume_state(writer.temp_path, n, seed)
+            finished = {int(r["subject_id"][1:]) for r in rows}
+            done = {k for k, c in enumerate(chunks) if c[0] in finished}
+            if progress is not None and rows:
+                progress(len(rows), n)
         if workers > 1:
             try:
-                _write_in_pool(str(writer.temp_path), seed, chunks, workers, rows, done, progress, should_stop)
+                _write_in_pool(str(writer.temp_path), seed, chunks, workers, rows, done, progress, should_stop, n)
             except BrokenProcessPool:
                 # Typically a script without ``if __name__ == "__main__":``: spawned workers
                 # re-run it and die. Finish in this process instead of failing.
@@ -130,6 +173,8 @@ def generate_cohort(
             if progress is not None:
                 progress(len(rows), n)
         rows.sort(key=lambda r: r["subject_id"])
+        if resume:
+            shutil.rmtree(writer.temp_path / DONE_DIR, ignore_errors=True)
         return writer.commit(_table(rows), columns=_columns(), attrs=_attrs(seed), overwrite=overwrite)
 
 
@@ -142,23 +187,24 @@ def _write_in_pool(
     done: set[int],
     progress: Progress | None,
     should_stop: Callable[[], bool] | None,
+    n: int,
 ) -> None:
-    """Write ``chunks`` in spawned worker processes, adding their table rows to ``rows`` and
-    the indices of the chunks finished to ``done`` as they complete."""
+    """Write the ``chunks`` not in ``done`` in spawned worker processes, adding their table rows
+    to ``rows`` and the indices of the chunks finished to ``done`` as they complete."""
     import multiprocessing as mp
 
-    n = sum(len(c) for c in chunks)
+    todo = [k for k in range(len(chunks)) if k not in done]
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(_write_block, temp_path, seed, c) for c in chunks]
+        futures = {k: pool.submit(_write_block, temp_path, seed, chunks[k]) for k in todo}
         try:
-            for k, fut in enumerate(futures):
+            for k, fut in futures.items():
                 _check_stop(should_stop)
                 rows += fut.result()
                 done.add(k)
                 if progress is not None:
                     progress(len(rows), n)
         except BaseException:
-            for fut in futures:
+            for fut in futures.values():
                 fut.cancel()
             raise
 
@@ -190,12 +236,12 @@ def demo_cohort(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Cohort:
-    """The demo cohort of ``n`` subjects, generated once and then opened from the cache."""
+    """The demo cohort of ``n`` subjects, generated once (resumably) and then opened from the cache."""
     root = Path(cache_dir) if cache_dir is not None else demo_cache_dir()
     path = root / f"demo-v{GENERATOR_VERSION}-seed{seed}-n{n}.zarr"
     if is_cohort_store(path):
         return open_cohort(path)
-    try:
-        return generate_cohort(n, seed, path, progress=progress, workers=workers)
+    try:  # an interrupted generation (Ctrl+C, a crash) resumes where it stopped
+        return generate_cohort(n, seed, path, progress=progress, workers=workers, resume=True)
     except StoreExistsError:  # another process generated it meanwhile
         return open_cohort(path)

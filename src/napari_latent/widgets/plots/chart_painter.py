@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from qtpy.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from qtpy.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
+from qtpy.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from qtpy.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from .axes import format_number, hex_colour, napari_theme, nice_ticks
@@ -64,6 +64,9 @@ class BarChart(QWidget):
     def __init__(self, data: ChartData, theme: ChartTheme | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.data = data
+        self._static: QPixmap | None = None  # panel, grid and axis labels (see paintEvent)
+        self._rect, self._rect_for = QRect(), (-1, -1)
+        self._top = max(1.0, float(data.totals.max()) if data.n_bars else 1.0) * 1.08
         self.theme = theme or ChartTheme()
         self._selected: np.ndarray | None = None  # per-bar selected counts; None: no selection
         self._n_selected = 0
@@ -106,8 +109,11 @@ class BarChart(QWidget):
     # ------------------------------------------------------------------ geometry
     def plot_rect(self) -> QRect:
         """Where the bars are drawn."""
-        width, height = self.width() - AXIS_W - PAD, self.height() - TITLE_H - LABEL_H - 8
-        return QRect(AXIS_W, TITLE_H + 4, max(1, width), max(1, height))
+        w, h = self.width(), self.height()
+        if self._rect_for != (w, h):  # asked hundreds of times a paint: cache per size
+            width, height = w - AXIS_W - PAD, h - TITLE_H - LABEL_H - 8
+            self._rect, self._rect_for = QRect(AXIS_W, TITLE_H + 4, max(1, width), max(1, height)), (w, h)
+        return QRect(self._rect)
 
     def _slot(self) -> float:
         return self.plot_rect().width() / max(1, self.data.n_bars)
@@ -129,23 +135,51 @@ class BarChart(QWidget):
         return QRect(self.width() - CLOSE - 6, (TITLE_H - CLOSE) // 2 + 2, CLOSE, CLOSE)
 
     def _ymax(self) -> float:
-        top = float(self.data.totals.max()) if self.data.n_bars else 1.0
-        return max(1.0, top) * 1.08
+        return self._top
 
     # ------------------------------------------------------------------ painting
+    @property
+    def theme(self) -> ChartTheme:
+        return self._theme
+
+    @theme.setter
+    def theme(self, theme: ChartTheme) -> None:
+        self._theme = theme
+        self._static = None
+
+    def resizeEvent(self, event) -> None:
+        self._static = None
+        super().resizeEvent(event)
+
     def paintEvent(self, event: QPaintEvent) -> None:
+        """The cached static layer (panel, grid, axis labels), then the selection overlay."""
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._static_layer())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(self.theme.panel))
-        p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
         self._paint_title(p)
-        self._paint_grid(p)
         self._paint_brush(p)
         self._paint_bars(p)
-        self._paint_x_labels(p)
         p.end()
+
+    def _static_layer(self) -> QPixmap:
+        """What a selection does not change, painted once per size and theme."""
+        ratio = self.devicePixelRatioF()
+        if self._static is None or self._static.size() != self.size() * ratio:
+            pixmap = QPixmap(self.size() * ratio)
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            p = QPainter(pixmap)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(self.theme.panel))
+            p.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+            self._paint_grid(p)
+            self._paint_x_labels(p)
+            p.end()
+            self._static = pixmap
+        return self._static
 
     def _small_font(self) -> QFont:
         font = QFont(self.font())

@@ -8,14 +8,18 @@ behind by a backlog.
 
 One dedicated Python thread per decoder runs the loop (not napari's thread pool: a
 long-lived loop would pin one of the pool's threads, and the pool has only as many
-threads as cores). Results reach the Qt thread through a queued signal.
+threads as cores). Results reach the Qt thread through a queued signal. While a decoder
+works, PyTorch runs on one intra-op thread (:func:`torch_threads`), so a decode does not
+fight the GUI thread for the cores: on 2 cores an all-threads decode made the GUI wait.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,16 +31,47 @@ from .._qt.worker import start_worker
 if TYPE_CHECKING:
     from ...explorer import Explorer
 
-__all__ = ["BackgroundJobs", "LatestWinsDecoder"]
+__all__ = ["BackgroundJobs", "LatestWinsDecoder", "torch_threads"]
 
 _NOTHING = object()
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_saved: int | None = None
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run PyTorch with ``n`` intra-op threads inside the block (None: unchanged).
+
+    The setting is process-wide, so overlapping blocks share it: the first one in sets it,
+    the last one out restores what it was. Nothing happens when PyTorch is not imported.
+    """
+    global _threads_users, _threads_saved
+    torch = sys.modules.get("torch")
+    if n is None or torch is None:
+        yield
+        return
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_saved = torch.get_num_threads()
+            if _threads_saved != n:
+                torch.set_num_threads(n)
+        _threads_users += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0 and _threads_saved is not None and torch.get_num_threads() != _threads_saved:
+                torch.set_num_threads(_threads_saved)
 
 
 class LatestWinsDecoder(QObject):
     """Decode requests on one background thread; only the newest waiting request is kept.
 
     ``func(request) -> dict`` does the work (default: ``explorer.model.decode_numpy``,
-    read at call time so a model swap is picked up). :meth:`request` is called on the
+    read at call time so a model swap is picked up), with ``threads`` PyTorch threads
+    (None: leave PyTorch's setting alone). :meth:`request` is called on the
     Qt thread; :attr:`decoded` ``(result, request)`` and :attr:`failed` ``(exception,
     request)`` are emitted on the Qt thread. :meth:`stop` ends the thread and drops
     anything not yet delivered; a later :meth:`request` starts a new thread.
@@ -53,6 +88,7 @@ class LatestWinsDecoder(QObject):
         parent: QObject | None = None,
         *,
         name: str = "decoder",
+        threads: int | None = 1,
     ) -> None:
         super().__init__(parent)
         if func is None and explorer is None:
@@ -60,6 +96,7 @@ class LatestWinsDecoder(QObject):
         self._explorer = explorer
         self._func = func
         self._name = name
+        self._threads = threads
         self._cond = threading.Condition()
         self._pending: Any = _NOTHING
         self._thread: threading.Thread | None = None
@@ -143,7 +180,8 @@ class LatestWinsDecoder(QObject):
             result, error = None, None
             start = time.perf_counter()
             try:
-                result = self._run(item)
+                with torch_threads(self._threads):
+                    result = self._run(item)
             except Exception as exc:  # noqa: BLE001 - reported on the Qt thread
                 error = exc
             with self._cond:

@@ -10,7 +10,8 @@ share one time scale (the focused subject's cardiac cycle), so napari's frame sl
 play button step them together.
 
 Nothing is decoded on the Qt thread: the subject's products and the edited latent each go
-through a :class:`LatestWinsDecoder`; layers are updated in place (``layer.data = ...``).
+through a :class:`LatestWinsDecoder`; a same-shaped result is copied into the layer's own
+array and only the shown slice is redrawn (:mod:`..plots.layer_update`), else ``layer.data = ...``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..plots.layer_data import LABEL_COLORS, _label_colormap, cine_layer_kwargs
+from ..plots.layer_update import ThumbnailDebounce, owned_copy, replace_in_place
 from ...cohort.schema import ECG_FS, LEADS, MRI_FRAMES, MRI_PIXEL_SPACING_MM, MRI_SIZE
 from .._qt.binding import ExplorerBinding
 from .._qt.notify import notify_error
@@ -92,6 +94,7 @@ class DecodedViews(QObject):
         self._cycle_s: float | None = None
         self._subject_id = ""
         self._fitted = False
+        self._thumbnails = ThumbnailDebounce(parent=self)
         self.ecg_plot = EcgPlot()
         self.ecg_plot.mode = "strip"  # a wide, short dock: the 12 beats in a row
         self.edited_decoder = LatestWinsDecoder(explorer, parent=self, name="edited decoder")
@@ -180,6 +183,7 @@ class DecodedViews(QObject):
         self.edited_decoder.stop()
         self.subject_decoder.stop()
         self.semantics.stop()
+        self._thumbnails.stop()
         self._binding.disconnect()
         self._layer_slots.clear()
 
@@ -282,7 +286,10 @@ class DecodedViews(QObject):
         """Replace a layer's data in place (create it the first time)."""
         layer = self._layers.get(view)
         if layer is not None and layer in self.viewer.layers:
-            layer.data = data
+            if replace_in_place(layer, data):  # same shape: only the shown slice is redone
+                self._thumbnails.touch(layer)
+            else:
+                layer.data = data
             return
         self._update_cycle()
         name = VIEWS[view][0]
@@ -293,7 +300,7 @@ class DecodedViews(QObject):
                 data, **{k: kwargs[k] for k in keep}, opacity=0.35, colormap=_label_colormap()
             )
         else:
-            layer = self.viewer.add_image(data, **kwargs)
+            layer = self.viewer.add_image(owned_copy(data), **kwargs)  # ours to update in place
         layer.visible = self._visible[view]
         slot = partial(self._on_layer_visible, view, layer)
         self._layer_slots.extend([(layer.events.visible, slot)], connect=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from qtpy.QtCore import QEvent, QObject, QRect, Qt
+from qtpy.QtCore import QEvent, QObject, QRect, Qt, QTimer
 from qtpy.QtGui import QAction, QKeyEvent
 from qtpy.QtWidgets import (
     QGridLayout,
@@ -70,12 +70,14 @@ class DistributionView(QWidget):
         self._brushes: dict[str, Brush] = {}  # what each chart's brush covers (display only)
         self._filters: dict[str, np.ndarray] = {}  # AND mode: each chart's filter mask
         self._emitting = False
+        self._pending = False  # a selection change waits for the next event-loop pass
         self._ncols = 0
         self._build_ui()
         self._connect()
         for column in self._default_columns() if columns is None else columns:
             self.add_chart(column)
         self._on_selection(explorer.selection, "init")
+        self.flush()
 
     # ------------------------------------------------------------------ UI
     def _build_ui(self) -> None:
@@ -179,7 +181,18 @@ class DistributionView(QWidget):
         if not self._emitting:  # made elsewhere: this view's brushes no longer describe it
             self._brushes.clear()
             self._filters.clear()
-        self._refresh()
+        self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        """Re-count once per event-loop pass, however many selection events came in it."""
+        if not self._pending:
+            self._pending = True
+            QTimer.singleShot(0, self.flush)
+
+    def flush(self) -> None:
+        """Apply a pending selection change now (it is otherwise applied on the next event-loop pass)."""
+        if self._pending:
+            self._refresh()
 
     def _on_cohort(self, cohort: Any) -> None:
         columns = [c for c in self.charts if c in self.explorer.table.columns]
@@ -198,6 +211,7 @@ class DistributionView(QWidget):
 
     def _refresh(self) -> None:
         """Re-count the selection in every chart (one bincount per chart) and repaint."""
+        self._pending = False
         n, total = len(self.explorer.selection), len(self.explorer.table)
         for column, chart in self._charts.items():
             self._refresh_one(column)
@@ -252,6 +266,7 @@ class DistributionView(QWidget):
 
     def counts(self, column: str) -> tuple[Any, np.ndarray, np.ndarray]:
         """``(bars, totals, selected)``: histogram bin edges (bars + 1) or category values, and counts."""
+        self.flush()
         data, chart = self._data[column], self._charts[column]
         selected = chart.selected if chart.selected is not None else np.zeros(data.n_bars, np.int64)
         if data.kind == "histogram":

@@ -40,6 +40,7 @@ from .._qt.notify import notify_error
 from .._qt.progress import set_progress
 from .._qt.worker import start_worker
 from ..plots.mini_plot import MiniPlot, plot_probe
+from .decode_worker import LatestWinsDecoder
 
 if TYPE_CHECKING:
     from ...analysis.probes import ProbeResult
@@ -74,6 +75,19 @@ NEGATIVE_R2_NOTE = (
 )
 
 
+def _score_subgroups(request: tuple[int, np.ndarray, dict]) -> tuple[int, dict]:
+    """``(generation, {(column, space): (selection row, rest row)})``, rows of metrics and n (worker thread)."""
+    from ...analysis.probes import probe_subgroup
+
+    generation, mask, results = request
+    placeholder = np.empty((len(mask), 0), np.float32)  # the fitted probes are reused, not refitted
+    out = {}
+    for key, result in results.items():
+        sub = probe_subgroup(placeholder, None, mask, result=result)
+        out[key] = (sub.loc["group"].to_dict(), sub.loc["rest"].to_dict())
+    return generation, out
+
+
 class ProbePanel(QWidget):
     """Probe table (phenotype × latent space) with predicted-vs-true plots and a subgroup view.
 
@@ -100,6 +114,13 @@ class ProbePanel(QWidget):
         self._then = None  # what to start when the running worker is done
         self._job = ""  # "table" or "fit"
         self._summary = ""  # the status line shown when idle
+        # selection-vs-rest scores are computed off the Qt thread, latest selection wins
+        self._generation = 0  # bumped by every selection change and new probe results
+        self._sub: dict[tuple[str, str], tuple[dict, dict]] = {}
+        self._sub_generation = -1
+        self._scorer = LatestWinsDecoder(func=_score_subgroups, parent=self, name="subgroup probes")
+        self._scorer.decoded.connect(self._on_subgroup_scored)
+        self._scorer.failed.connect(lambda exc, _req: notify_error(f"Selection vs rest failed: {exc}"))
 
         self.run_button = QPushButton("Run probes", clicked=lambda: self.run())
         self.cancel_button = QPushButton("Cancel", enabled=False, clicked=self.cancel)
@@ -145,8 +166,9 @@ class ProbePanel(QWidget):
         pairs = [(ev.embeddings, self._on_embeddings), (ev.model, self._on_embeddings),
                  (ev.selection, self._on_selection)]  # fmt: skip
         self._binding = bind(self, pairs)
-        stop = self._stop
+        stop, scorer = self._stop, self._scorer
         self.destroyed.connect(lambda *_: stop.set())
+        self.destroyed.connect(lambda *_: scorer.stop(0.0))
         self._on_embeddings(None)
 
     # ------------------------------------------------------------------ settings
@@ -261,6 +283,7 @@ class ProbePanel(QWidget):
             self.status.setText(self._summary)
 
     def _on_selection(self, indices: np.ndarray, source: str) -> None:
+        self._generation += 1
         if self.group_check.isChecked() and self.scores is not None and not self.is_running:
             self._render()
             if self._current is not None:
@@ -291,6 +314,7 @@ class ProbePanel(QWidget):
 
     def _store_results(self, results: dict) -> None:
         self._results.update(results)
+        self._generation += 1
         if self.group_check.isChecked():
             self._render()
         if self._current is not None and self._current in self._results:
@@ -313,6 +337,9 @@ class ProbePanel(QWidget):
     def _render(self) -> None:
         scores, spaces = self.scores, self.spaces
         subgroup = self.group_check.isChecked() and len(self.explorer.selection) > 0
+        if subgroup and self._sub_generation != self._generation:
+            self._request_subgroups()  # renders when the scores are in
+            return
         self.table.setColumnCount(2 + len(spaces))
         heads = [f"{s}\nsel. | rest" if subgroup else s for s in spaces]
         self.table.setHorizontalHeaderLabels(["phenotype", "metric", *heads])
@@ -350,15 +377,11 @@ class ProbePanel(QWidget):
         if cell.n_dropped:
             tip += f" ({cell.n_dropped} missing)"
         text = f"{value:.2f}"
-        result = self._results.get((column, space))
-        if subgroup and result is not None:
-            from ...analysis.probes import probe_subgroup
-
-            ex = self.explorer
-            sub = probe_subgroup(ex.latents(space), ex.table[column], ex.selection_mask, result=result)
-            g, r = float(sub.loc["group", cell.metric]), float(sub.loc["rest", cell.metric])
+        sub = self._sub.get((column, space))
+        if subgroup and sub is not None:
+            g, r = float(sub[0][cell.metric]), float(sub[1][cell.metric])
+            n_g, n_r = int(sub[0]["n"]), int(sub[1]["n"])
             value, text = g, f"{_num(g)} | {_num(r)}"
-            n_g, n_r = sub.loc["group", "n"], sub.loc["rest", "n"]
             tip = f"selection {_num(g)} (n = {n_g}) · rest {_num(r)} (n = {n_r}) · all {cell.value:.3f}"
             if cell.metric == "r2" and min(g, r) < 0:
                 tip += "\n" + NEGATIVE_R2_NOTE
@@ -370,6 +393,19 @@ class ProbePanel(QWidget):
         item.setForeground(_ink(colour))
         item.setToolTip(tip)
         return item
+
+    def _request_subgroups(self) -> None:
+        """Score every fitted probe within the selection and the rest, in the background."""
+        wanted = {key: res for key, res in self._results.items() if key[0] in self._columns}
+        self._scorer.request((self._generation, self.explorer.selection_mask.copy(), wanted))
+
+    def _on_subgroup_scored(self, out: tuple[int, dict], _request: Any) -> None:
+        generation, scores = out
+        if generation != self._generation:
+            return  # the selection changed meanwhile: a newer request is on its way
+        self._sub, self._sub_generation = scores, generation
+        if self.scores is not None and self.group_check.isChecked():
+            self._render()
 
     def value(self, column: str, space: str) -> float:
         """The score shown in the table for ``column`` from ``space`` (NaN when it could not be probed)."""

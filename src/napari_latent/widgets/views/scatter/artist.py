@@ -1,9 +1,8 @@
 """The vispy drawing of an embedding scatter: every point in one Markers visual.
 
-Colours are precomputed per subject (the colour-by column, with the opacity applied), so a
-selection change only builds a draw order (unselected first, selected on top), gathers the
-positions and colours in that order and uploads them with one ``set_data``: ~10 ms for
-100,000 points. The focused subject gets a ring; the hovered one a thinner ring; a drag
+Positions and colours (the colour-by column, with the opacity applied) stay on the GPU in
+subject order; a selection change uploads one float per point (:class:`.points.SelectionPoints`
+draws the unselected points grey, then the selected ones on top, from the same buffers). The focused subject gets a ring; the hovered one a thinner ring; a drag
 shows the lasso or box outline.
 """
 
@@ -13,6 +12,7 @@ import numpy as np
 from vispy import scene
 
 from ...plots.colouring import UNSELECTED
+from .points import SelectionPoints
 
 __all__ = ["ScatterArtist", "default_point_size"]
 
@@ -44,6 +44,8 @@ def _disc_markers():
 DiscMarkers = _disc_markers()
 #: Antialiasing width (px) of the points: 1 px blurs small points and doubles the fragments.
 POINT_ANTIALIAS = 0.7
+#: Opacity factor of the points in density mode (the density underneath carries the counts).
+DENSITY_FADE = 0.35
 
 
 def default_point_size(n: int) -> float:
@@ -56,11 +58,13 @@ class ScatterArtist:
 
     def __init__(self, view: scene.ViewBox):
         self._view = view
-        self._points = DiscMarkers(parent=view.scene, antialias=POINT_ANTIALIAS)
+        self._points = SelectionPoints(view.scene, antialias=POINT_ANTIALIAS)
+        self._density = None  # DensityLayer under the points, made on first use
         self._focus = DiscMarkers(parent=view.scene, antialias=1)
         self._hover = DiscMarkers(parent=view.scene, antialias=1)
         self._outline = scene.visuals.Line(color=_OUTLINE, width=1.5, parent=view.scene, antialias=True)
-        for order, visual in enumerate((self._points, self._focus, self._hover, self._outline)):
+        self._points.set_order(1)
+        for order, visual in enumerate((self._focus, self._hover, self._outline), start=2):
             visual.order = order
             visual.set_gl_state("translucent", depth_test=False)
         self._focus.visible = self._hover.visible = self._outline.visible = False
@@ -72,7 +76,9 @@ class ScatterArtist:
         self._opacity = 0.85
         self._focus_index: int | None = None
         self._hover_index: int | None = None
-        self._order = np.zeros(0, np.int64)
+        self._order: np.ndarray | None = np.zeros(0, np.int64)
+        self._density_on = False
+        self._points.set_style(self._size, self._grey())
 
     # ------------------------------------------------------------------ state
     @property
@@ -82,7 +88,13 @@ class ScatterArtist:
 
     @property
     def draw_order(self) -> np.ndarray:
-        """Subject indices in drawing order (the last is drawn on top)."""
+        """Subject indices in drawing order (the last is drawn on top): unselected, then selected."""
+        if self._order is None:
+            n = len(self._coords)
+            if self._mask is None:
+                self._order = np.arange(n)
+            else:
+                self._order = np.concatenate([np.flatnonzero(~self._mask), np.flatnonzero(self._mask)])
         return self._order
 
     @property
@@ -115,13 +127,19 @@ class ScatterArtist:
     def set_coords(self, coords: np.ndarray) -> None:
         """New (N, 2) coordinates; colours are kept when N is unchanged, else reset."""
         coords = np.ascontiguousarray(coords, dtype=np.float32)
-        if len(coords) != len(self._coords):
+        resized = len(coords) != len(self._coords)
+        if resized:
             self._rgba = np.tile(np.float32([0.35, 0.7, 0.95, 1.0]), (len(coords), 1))
             self._mask = None
             self._focus_index = self._hover_index = None
             self._base = self._with_opacity(self._rgba)
         self._coords = coords
-        self._redraw()
+        self._points.set_positions(coords)
+        if resized:
+            self._points.set_colours(self._base)
+            self._points.set_selection(None)
+        self._order = None
+        self._update_density()
         self._draw_ring(self._focus, self._focus_index, focus=True)
         self._draw_ring(self._hover, self._hover_index, focus=False)
 
@@ -132,7 +150,7 @@ class ScatterArtist:
             raise ValueError(f"colours must have shape ({len(self._coords)}, 4), got {rgba.shape}")
         self._rgba = rgba
         self._base = self._with_opacity(rgba)
-        self._redraw()
+        self._points.set_colours(self._base)
 
     def set_selection(self, mask: np.ndarray | None) -> None:
         """Grey everything outside ``mask`` (boolean (N,)); None or an empty mask: nothing greyed."""
@@ -143,7 +161,8 @@ class ScatterArtist:
             if not mask.any():
                 mask = None
         self._mask = mask
-        self._redraw()
+        self._order = None
+        self._points.set_selection(mask)
 
     def set_style(self, size: float | None = None, opacity: float | None = None) -> None:
         """Marker diameter in screen pixels and opacity (0..1)."""
@@ -152,9 +171,42 @@ class ScatterArtist:
         if opacity is not None:
             self._opacity = float(np.clip(opacity, 0.02, 1.0))
             self._base = self._with_opacity(self._rgba)
-        self._redraw()
+            self._points.set_colours(self._base)
+        self._points.set_style(self._size, self._grey())
         self._draw_ring(self._focus, self._focus_index, focus=True)
         self._draw_ring(self._hover, self._hover_index, focus=False)
+
+    @property
+    def density(self) -> bool:
+        """Whether the density layer is shown under the (fainter) points."""
+        return self._density_on
+
+    @property
+    def density_layer(self):
+        """The :class:`.density.DensityLayer` (None until density mode was first turned on)."""
+        return self._density
+
+    def set_density(self, on: bool) -> None:
+        """Density mode: a smoothed density with contours under the points, drawn fainter on top.
+
+        Point counts then read from the density, not from whichever point was drawn last.
+        """
+        self._density_on = bool(on)
+        if on and self._density is None:
+            from .density import DensityLayer
+
+            self._density = DensityLayer(self._view.scene, order=0)
+            self._density.set_coords(self._coords)
+        if self._density is not None:
+            self._density.show(on)
+        self._base = self._with_opacity(self._rgba)
+        self._points.set_colours(self._base)
+        self._points.set_style(self._size, self._grey())
+
+    def _update_density(self) -> None:
+        if self._density is not None:
+            self._density.set_coords(self._coords)
+            self._density.show(self._density_on)
 
     def set_focus(self, index: int | None) -> None:
         """Ring the focused subject (None: no ring)."""
@@ -179,36 +231,16 @@ class ScatterArtist:
     # ------------------------------------------------------------------ drawing
     def _with_opacity(self, rgba: np.ndarray) -> np.ndarray:
         base = np.array(rgba, dtype=np.float32, copy=True)
-        base[:, 3] *= self._opacity
+        base[:, 3] *= self._opacity * (DENSITY_FADE if self._density_on else 1.0)
         return base
 
     def _grey(self) -> np.ndarray:
         grey = np.asarray(UNSELECTED, np.float32).copy()
-        grey[3] *= min(1.0, self._opacity + 0.15)
+        grey[3] *= min(1.0, self._opacity + 0.15) * (DENSITY_FADE if self._density_on else 1.0)
         return grey
 
     def _valid(self, index: int | None) -> int | None:
         return None if index is None or not 0 <= int(index) < len(self._coords) else int(index)
-
-    def _redraw(self) -> None:
-        """Upload positions and colours in draw order: unselected (grey) first, selected on top."""
-        n = len(self._coords)
-        if n == 0:
-            self._points.visible = False
-            self._order = np.zeros(0, np.int64)
-            return
-        if self._mask is None:
-            order, colours = np.arange(n), self._base
-        else:
-            unselected, selected = np.flatnonzero(~self._mask), np.flatnonzero(self._mask)
-            order = np.concatenate([unselected, selected])
-            colours = np.empty((n, 4), np.float32)
-            colours[: len(unselected)] = self._grey()
-            np.take(self._base, selected, axis=0, out=colours[len(unselected) :])
-        self._order = order
-        pos = np.take(self._coords, order, axis=0)
-        self._points.set_data(pos=pos, face_color=colours, edge_width=0.0, edge_color=_CLEAR, size=self._size)
-        self._points.visible = True
 
     def _draw_ring(self, visual: scene.visuals.Markers, index: int | None, *, focus: bool) -> None:
         if index is None or not np.isfinite(self._coords[index]).all():

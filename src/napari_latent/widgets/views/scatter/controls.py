@@ -11,13 +11,16 @@ from collections.abc import Sequence
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +75,20 @@ class ScatterControls:
         self.tool_buttons["pan"].setChecked(True)
         self.reset = QPushButton("Reset view", parent, toolTip="Fit all points (R, or double-click the map)")
         self.clear = QPushButton("Clear", parent, toolTip="Clear the selection (Esc)")
+        self.density = QCheckBox("Density", parent)
+        self.density.setToolTip("Draw the density of the points (with contours) under fainter points:\n"
+                                "counts no longer depend on which point was drawn last")
+        self.clusters = QToolButton(parent, text="Clusters ")
+        self.clusters.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.clusters.setToolTip("Find clusters (HDBSCAN) and label each with the phenotypes that set it apart;\n"
+                                 "click a label to select its cluster")
+        menu = QMenu(self.clusters)
+        self.find_on_map = menu.addAction("Find clusters on this map")
+        self.find_in_latents = menu.addAction("Find clusters in the latent space")
+        menu.addSeparator()
+        self.clusters_to_groups = menu.addAction("Make a group of each cluster")
+        self.hide_clusters = menu.addAction("Hide the clusters")
+        self.clusters.setMenu(menu)
         self.colour_by = QComboBox(parent)
         self.colour_by.setToolTip("Colour points by a column of the subjects table")
         self.colour_by.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -113,6 +130,8 @@ class ScatterControls:
         style.addSpacing(8)
         style.addWidget(QLabel("Opacity", parent))
         style.addWidget(self.opacity, 1)
+        style.addWidget(self.density)
+        style.addWidget(self.clusters)
 
         projection = QHBoxLayout()
         projection.addWidget(QLabel("Map", parent))

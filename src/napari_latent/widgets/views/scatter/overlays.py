@@ -119,9 +119,11 @@ class Legend:
     def update_counts(self, entries: Sequence[LegendEntry]) -> None:
         """New counts for the same categories (cheap: text only)."""
         if self._kind == "categorical" and len(entries) == len(self._entries):
+            width = max((len(_count_text(e)) for e in self._entries), default=1)
             self._entries = list(entries)
             self._counts.text = [_count_text(e) for e in self._entries]
-            self.place()
+            if max((len(_count_text(e)) for e in self._entries), default=1) != width:
+                self.place()  # the box grows or shrinks with the widest count; else the layout stands
 
     def set_continuous(self, title: str, colormap: str, limits: tuple[float, float]) -> None:
         """A vertical colour bar from ``limits[0]`` (bottom) to ``limits[1]`` (top)."""

@@ -13,6 +13,7 @@ from vispy import scene
 
 from ...plots.colouring import column_colours
 from .artist import ScatterArtist
+from .cluster_labels import ClusterLabels
 from .legend import legend_entries
 from .overlays import Legend, LegendEntry, TextOverlays, font_manager
 from .selectors import NearestPoint, ScatterCamera
@@ -35,8 +36,10 @@ class ScatterPlot:
         fonts = font_manager()
         self.legend = Legend(self.view, fonts)
         self.text = TextOverlays(self.view, fonts)
+        self.cluster_labels = ClusterLabels(self.view, fonts)
         self._picker = NearestPoint()
         self._codes: np.ndarray | None = None  # legend row of each subject (categorical)
+        self._codes1: np.ndarray | None = None  # the same + 1, for one bincount per selection
         self.view.events.resize.connect(lambda _e: self._place_overlays())
 
     @property
@@ -77,7 +80,7 @@ class ScatterPlot:
         self.artist.set_hover(None)
         self.text.set_hover("", None)
         if fresh:
-            self._codes = None
+            self._codes = self._codes1 = None
         if fit:
             self.fit()
         return fresh
@@ -90,6 +93,7 @@ class ScatterPlot:
         colours = column_colours(table, column)
         self.artist.set_colours(colours.rgba)
         entries, self._codes = legend_entries(table, column, colours, None)
+        self._codes1 = None
         if colours.kind == "categorical":
             self.legend.set_categorical(title, entries)
             self.update_counts(mask)
@@ -106,7 +110,9 @@ class ScatterPlot:
             return
         selected = None
         if mask is not None and len(mask) == len(codes) and mask.any():
-            selected = np.bincount(codes[mask & (codes >= 0)], minlength=len(entries))
+            if self._codes1 is None or len(self._codes1) != len(codes):
+                self._codes1 = codes.astype(np.intp) + 1  # -1 (not in the legend) -> bin 0, dropped below
+            selected = np.bincount(self._codes1[mask], minlength=len(entries) + 1)[1:]
         self.legend.update_counts(
             [LegendEntry(e.label, e.colour, e.count, None if selected is None else int(selected[i]))
              for i, e in enumerate(entries)]

@@ -42,10 +42,11 @@ class EmbeddingScatter(QWidget):
 
     Signals: ``layout_streamed(iteration)`` when an intermediate t-SNE layout is drawn,
     ``projection_finished(result)`` once installed in the Explorer, ``projection_cancelled()``,
-    ``hovered(index or None)``.
+    ``hovered(index or None)``, ``clusters_found(clusters)`` once clusters are labelled.
     """
 
     layout_streamed = Signal(int)
+    clusters_found = Signal(object)
     projection_finished = Signal(object)
     projection_cancelled = Signal()
     hovered = Signal(object)
@@ -88,6 +89,13 @@ class EmbeddingScatter(QWidget):
         c.method.currentIndexChanged.connect(lambda _i: c.method_changed())
         c.compute.clicked.connect(lambda: self.compute(c.method.currentData()))
         c.cancel.clicked.connect(self.cancel)
+        c.density.toggled.connect(self.set_density)
+        c.find_on_map.triggered.connect(lambda: self.find_clusters("map"))
+        c.find_in_latents.triggered.connect(lambda: self.find_clusters("latent"))
+        c.clusters_to_groups.triggered.connect(lambda: self.clusters_to_groups())
+        c.hide_clusters.triggered.connect(self.clear_clusters)
+        self._clusters: list = []
+        self._cluster_worker = None
         c.method_changed()
 
         ev = explorer.events
@@ -199,6 +207,75 @@ class EmbeddingScatter(QWidget):
         self._plot.artist.set_style(opacity=opacity)
         self._controls.sync(self._controls.opacity, opacity)
 
+    def set_density(self, on: bool) -> None:
+        """Density mode: the points' smoothed density with contours under fainter points."""
+        self._plot.artist.set_density(on)
+        self._controls.density.blockSignals(True)
+        self._controls.density.setChecked(bool(on))
+        self._controls.density.blockSignals(False)
+        self.canvas.update()
+
+    @property
+    def density(self) -> bool:
+        return self._plot.artist.density
+
+    # ------------------------------------------------------------------ clusters
+    @property
+    def clusters(self) -> list:
+        """The labelled clusters shown (:class:`napari_latent.analysis.clusters.Cluster`), largest first."""
+        return list(self._clusters)
+
+    @property
+    def cluster_labels(self) -> list[str]:
+        """The texts of the cluster labels drawn on the map."""
+        return list(self._plot.cluster_labels.texts)
+
+    def find_clusters(self, on: str = "map", **kwargs: Any):
+        """Find clusters (HDBSCAN) on this map (``"map"``) or in this space's latents (``"latent"``), in a worker.
+
+        Each is labelled on the map with the phenotypes that set it apart; ``clusters_found``
+        fires when they are shown. ``kwargs`` go to ``analysis.clusters.find_clusters``.
+        """
+        from ....analysis.clusters import describe_clusters, find_clusters
+        from ..._qt.notify import notify_error
+        from ..._qt.worker import start_worker
+
+        coords = np.array(self.coords)
+        points = coords if on == "map" else self._explorer.embeddings.get(self._space)
+        if points is None or len(coords) != len(self._explorer.table) or len(coords) == 0:
+            notify_error(f"Nothing to cluster: no {self._space} {'map' if on == 'map' else 'embedding'} yet")
+            return None
+        table = self._explorer.table
+        units = {c: getattr(i, "unit", "") for c, i in self._explorer.cohort.columns.items()}
+
+        def job():
+            labels = find_clusters(points, **kwargs)
+            return describe_clusters(table, labels, units=units, coords=coords)
+
+        self._cluster_worker = start_worker(
+            job, returned=self._show_clusters, error_prefix="Finding clusters failed", desc="Finding clusters"
+        )
+        return self._cluster_worker
+
+    def _show_clusters(self, clusters: list) -> None:
+        self._clusters = list(clusters)
+        self._plot.cluster_labels.set_clusters(self._clusters)
+        self.canvas.update()
+        self.clusters_found.emit(self.clusters)
+
+    def clear_clusters(self) -> None:
+        """Hide the cluster labels."""
+        self._show_clusters([])
+
+    def select_cluster(self, cluster_id: int, mode: str = "replace") -> np.ndarray:
+        """Select the subjects of cluster ``cluster_id``."""
+        cluster = next(c for c in self._clusters if c.id == cluster_id)
+        return self._explorer.select(cluster.indices, mode=mode, source=self.source)
+
+    def clusters_to_groups(self) -> list:
+        """A group of each cluster (named by its strongest trait); returns them."""
+        return [self._explorer.add_group(_unique_name(self._explorer, c.name), c.indices) for c in self._clusters]
+
     def reset_view(self) -> None:
         """Fit every point in the canvas (clear of the title and legend)."""
         self._plot.fit()
@@ -229,6 +306,10 @@ class EmbeddingScatter(QWidget):
 
         ``mode="subtract"`` removes it from the selection without focusing it.
         """
+        cluster = self._plot.cluster_labels.hit(tuple(self.data_to_canvas([[x, y]])[0]), self.data_to_canvas)
+        if cluster is not None:  # a click on a cluster's label selects the cluster
+            self.select_cluster(cluster.id, mode)
+            return None
         index = self.nearest(x, y, CLICK_RADIUS_PX)
         if index is None:
             return None
@@ -376,6 +457,8 @@ class EmbeddingScatter(QWidget):
 
     def _set_coords(self, coords: np.ndarray, *, fit: bool) -> None:
         self._hover_index = None
+        if self._clusters:  # labels belong to the map they were found on
+            self.clear_clusters()
         if self._plot.set_coords(coords, fit=False) and len(coords):
             if not self._user_size:
                 self.set_point_size(default_point_size(len(coords)), user=False)
@@ -432,3 +515,11 @@ class EmbeddingScatter(QWidget):
         self._runner.cancel()
         self._binding.disconnect()
         super().closeEvent(event)
+
+
+def _unique_name(explorer: Explorer, name: str) -> str:
+    taken = {g.name for g in explorer.groups}
+    out, k = name, 2
+    while out in taken:
+        out, k = f"{name} ({k})", k + 1
+    return out
