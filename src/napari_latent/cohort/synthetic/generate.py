@@ -102,6 +102,10 @@ def _resume_state(partial: Path, n: int, seed: int) -> list[dict[str, Any]]:
             for row in json.loads(f.read_text())]  # fmt: skip
 
 
+#: Fewest subjects per worker process when ``workers`` is not given.
+SUBJECTS_PER_WORKER = 64
+
+
 def generate_cohort(
     n: int,
     seed: int = DEMO_SEED,
@@ -115,7 +119,7 @@ def generate_cohort(
 ) -> Cohort:
     """Generate ``n`` subjects; in memory when ``path`` is None, else into a new store.
 
-    Writing uses ``workers`` processes (default: all cores), each writing its subjects'
+    Writing uses ``workers`` processes (default: all cores, at most one per 64 subjects), each writing its subjects'
     chunks directly; the store only appears at ``path`` once every subject is written.
     ``should_stop`` returning True cancels and leaves nothing behind, unless ``resume``:
     then what was written is kept beside ``path`` (``.NAME.partial``) and the next call
@@ -139,7 +143,9 @@ def generate_cohort(
             attrs=_attrs(seed),
         )
 
-    workers = workers or os.cpu_count() or 1
+    if workers is None:
+        # a worker process costs seconds to start (imports): worth it only for larger cohorts
+        workers = max(1, min(os.cpu_count() or 1, n // SUBJECTS_PER_WORKER))
     block = max(1, min(32, n // (4 * workers) or 1))
     chunks = [list(range(s, min(s + block, n))) for s in range(0, n, block)]
     rows: list[dict[str, Any]] = []
