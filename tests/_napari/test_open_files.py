@@ -86,7 +86,7 @@ def test_file_menu_command_opens_a_dicom_cine_with_napari_latent(make_napari_vie
     app.commands.execute_command("napari-latent.open_cine_or_ecg").result()
     (layer,) = viewer.layers
     assert layer.name == "cine" and layer.data.shape == (50, 96, 96)
-    np.testing.assert_allclose(layer.scale, (18.0, 1.8, 1.8), rtol=1e-3)
+    np.testing.assert_allclose(layer.scale, (0.018, 1.8, 1.8), rtol=1e-3)  # t in s, y/x in mm
 
 
 def test_a_dropped_dicom_asks_until_napari_latent_is_preferred_then_opens_directly(

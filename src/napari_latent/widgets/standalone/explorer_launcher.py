@@ -101,7 +101,7 @@ class ExplorerLauncher(QWidget):
         super().__init__(parent)
         from magicgui.widgets import FileEdit
 
-        from ...cohort.synthetic import DEMO_SIZE
+        from ...cohort.synthetic.generate import DEMO_SIZE
 
         self.viewer = napari_viewer
         self.explorer: Explorer | None = None
@@ -169,7 +169,7 @@ class ExplorerLauncher(QWidget):
         return None
 
     def _generate_demo(self, model: Any) -> None:
-        from ...cohort.synthetic import DEMO_SIZE, demo_cohort
+        from ...cohort.synthetic.generate import DEMO_SIZE, demo_cohort  # the module's value, read now
 
         self._model = model
         self.status.setText("Preparing the demo cohort (generated once, then cached)…")

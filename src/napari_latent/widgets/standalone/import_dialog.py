@@ -303,7 +303,7 @@ class ImportCohortWidget(QWidget):
             self.report = report
             self._set_failures([(str(s), str(f), str(r)) for s, (f, r) in report.failed.items()])
             n = len(report.failed)
-            _notify_error(f"Import of {report.manifest}: no subject could be imported, all {n} failed (see the table)")
+            notify_error(f"Import of {report.manifest}: no subject could be imported, all {n} failed (see the table)")
             self.status.setText(
                 f"No subject could be imported: all {n} failed, so no store was written. The reasons are "
                 "below; Save report… writes them to a CSV."
