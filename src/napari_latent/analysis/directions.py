@@ -81,6 +81,20 @@ class Direction:
         return f"{delta:+g}{unit}"
 
 
+def _binarised(target: pd.Series | np.ndarray, positive: Any) -> pd.Series:
+    """``target == positive`` as a nullable boolean series (missing values stay missing)."""
+    s = target if isinstance(target, pd.Series) else pd.Series(np.asarray(target))
+    return (s == positive).where(s.notna()).rename(s.name)
+
+
+def _refuse_categorical(result: ProbeResult) -> None:
+    if result.kind == "categorical":
+        raise ValueError(
+            f"target has {len(result.classes)} classes {result.classes.tolist()}: pass positive=<class> "
+            "to get the direction towards one of them"
+        )
+
+
 def phenotype_direction(
     latents: np.ndarray,
     target: pd.Series | np.ndarray,
@@ -102,15 +116,9 @@ def phenotype_direction(
     """
     if result is None:
         if positive is not None:
-            s = target if isinstance(target, pd.Series) else pd.Series(np.asarray(target))
-            target = (s == positive).where(s.notna()).rename(s.name)
-            kind = "binary"
+            target, kind = _binarised(target, positive), "binary"
         result = probe(latents, target, kind=kind, folds=folds, random_state=random_state)
-    if result.kind == "categorical":
-        raise ValueError(
-            f"target has {len(result.classes)} classes {result.classes.tolist()}: pass positive=<class> "
-            "to get the direction towards one of them"
-        )
+    _refuse_categorical(result)
     w = np.asarray(result.coef, dtype=np.float64)
     norm = float(np.linalg.norm(w))
     if not np.isfinite(norm) or norm == 0:
@@ -156,14 +164,10 @@ def generative_direction(
     z = np.asarray(latents, dtype=np.float64)
     s = target if isinstance(target, pd.Series) else pd.Series(np.asarray(target))
     if positive is not None:
-        s = (s == positive).where(s.notna()).rename(s.name)
-        kind = "binary"
+        s, kind = _binarised(s, positive), "binary"
     if result is None:
         result = probe(z, s, kind=kind)
-    if result.kind == "categorical":
-        raise ValueError(
-            f"target has {len(result.classes)} classes {result.classes.tolist()}: pass positive=<class>"
-        )
+    _refuse_categorical(result)
     used = np.asarray(result.used, bool)
     if result.kind == "binary":
         pos = positive if positive is not None else result.positive
