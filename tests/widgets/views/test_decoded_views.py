@@ -21,15 +21,6 @@ def _our_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("napari-latent") and t.is_alive()]
 
 
-@pytest.fixture
-def views(make_napari_viewer_proxy, explorer, qtbot) -> DecodedViews:
-    viewer = make_napari_viewer_proxy()
-    views = DecodedViews(explorer, viewer)
-    qtbot.addWidget(views.widget)
-    yield views
-    views.close()
-
-
 def test_focusing_a_subject_fills_the_layers_and_the_ecg(views, explorer, qtbot) -> None:
     with qtbot.waitSignal(views.subject_shown, timeout=10000):
         explorer.focus(3)

@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from napari_latent.widgets.plots.layer_update import replace_in_place
-from napari_latent.widgets.views.decoded_views import DecodedViews
-
-
-@pytest.fixture
-def views(make_napari_viewer_proxy, explorer, qtbot) -> DecodedViews:
-    viewer = make_napari_viewer_proxy()
-    views = DecodedViews(explorer, viewer)
-    qtbot.addWidget(views.widget)
-    yield views
-    views.close()
 
 
 def test_a_new_subject_replaces_the_layers_in_place_and_leaves_the_cohort_alone(views, explorer, qtbot) -> None:
