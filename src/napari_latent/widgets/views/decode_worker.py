@@ -69,8 +69,9 @@ def torch_threads(n: int | None):
 class LatestWinsDecoder(QObject):
     """Decode requests on one background thread; only the newest waiting request is kept.
 
-    ``func(request) -> dict`` does the work (default: ``explorer.model.decode_numpy``,
-    read at call time so a model swap is picked up), with ``threads`` PyTorch threads
+    ``func(request) -> dict`` does the work (default: decode with ``explorer.model``, read at
+    call time so a model swap is picked up, through :func:`~napari_latent.model.traced_decode.decode_traced`
+    so that a busy GUI thread does not slow the decode down), with ``threads`` PyTorch threads
     (None: leave PyTorch's setting alone). :meth:`request` is called on the
     Qt thread; :attr:`decoded` ``(result, request)`` and :attr:`failed` ``(exception,
     request)`` are emitted on the Qt thread. :meth:`stop` ends the thread and drops
@@ -201,7 +202,9 @@ class LatestWinsDecoder(QObject):
         model = self._explorer.model
         if model is None:
             raise RuntimeError("no model loaded: nothing to decode with")
-        return model.decode_numpy(np.asarray(item, dtype=np.float32))
+        from ...model.traced_decode import decode_traced
+
+        return decode_traced(model, np.asarray(item, dtype=np.float32))
 
     # ------------------------------------------------------------------ Qt thread
     def _deliver(self, result: Any, error: BaseException | None, item: Any, generation: int) -> None:
