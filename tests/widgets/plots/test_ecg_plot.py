@@ -188,3 +188,15 @@ def test_median_layouts_for_a_wide_dock_and_the_legend_beside(qtbot, mode: str) 
         assert green_cols.max() - green_cols.min() > 0.8 * img.shape[1]
     else:
         assert green_cols.size
+
+
+def test_traces_are_smoothed_on_a_graphics_card_and_crisp_on_a_software_renderer(plot: EcgPlot, qtbot) -> None:
+    from napari_latent.widgets.plots.ecg_plot import SOFTWARE_RENDERERS
+
+    plot.set_trace("original", median=_median(), color=GREEN)
+    qtbot.waitUntil(lambda: plot.renderer is not None, timeout=5000)  # known from the first draw on screen
+    software = any(name in plot.renderer.lower() for name in SOFTWARE_RENDERERS)
+    assert plot.smooth is not software
+    assert _green_mask(plot.screenshot()).any()
+    rhythm, median = plot.trace_data("original")
+    assert rhythm is None and median.shape == (len(LEADS), ECG_MEDIAN_SAMPLES)

@@ -193,3 +193,19 @@ def test_a_new_model_redecodes_every_view_for_the_focused_subject(views, explore
     np.testing.assert_allclose(views.ecg("edited"), expected["ecg"], atol=1e-5)
     qtbot.waitUntil(lambda: np.allclose(views.layers["reconstruction"].data, expected["mri"], atol=1e-5), timeout=10000)
     assert sliders.play_button.isEnabled() and not sliders.status.text().startswith("Focus a subject")
+
+
+def test_the_edited_ecg_lands_on_the_last_edit_of_a_fast_drag(views, explorer, qtbot) -> None:
+    with qtbot.waitSignal(views.edited_shown, timeout=10000):
+        explorer.focus(1)
+    base = float(explorer.latent[0])
+    for k in range(10):  # edits far faster than the edited ECG is redrawn
+        explorer.set_latent_dimension(0, base + 0.25 * (k + 1))
+    expected = explorer.decode(explorer.latent.copy())["ecg"]
+
+    def shows_last_edit() -> bool:
+        median = views.ecg_plot.trace_data("edited")[1]
+        return median is not None and np.allclose(median, expected, atol=1e-5)
+
+    qtbot.waitUntil(shows_last_edit, timeout=10000)
+    np.testing.assert_allclose(views.edited_output["ecg"], expected, atol=1e-5)

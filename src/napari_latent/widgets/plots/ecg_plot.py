@@ -13,7 +13,9 @@ Two layouts share one canvas, in millimetres of paper at 25 mm/s and 10 mm/mV:
 The legend sits beside the paper (a Qt label), never over the traces.
 
 Every trace is one vispy ``Line`` whose connectivity breaks it into panels, so replacing
-a trace only rewrites one vertex buffer. The widget holds drawing state only.
+a trace only rewrites one vertex buffer. Traces are smoothed (GL line antialiasing) on a
+graphics card; on a software renderer (Mesa llvmpipe) smoothing doubled the cost of a
+redraw, so traces are drawn crisp there. The widget holds drawing state only.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ _PALETTE = ("#000000", "#1f4fd1", "#1a8f3c", "#8e2bb0", "#e07b00", "#00838f")
 _ROW_PITCH = 35.0  # mm between baselines
 _SIGNAL_X0 = 10.0  # mm; the calibration pulse sits left of this
 _SHAPES = {"rhythm": (len(LEADS), ECG_RHYTHM_SAMPLES), "median": (len(LEADS), ECG_MEDIAN_SAMPLES)}
+#: OpenGL renderer names (lower case) that rasterise on the CPU.
+SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swiftshader", "software")
 STRIP_ORDER = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
@@ -229,7 +233,11 @@ class EcgPlot(QWidget):
         self._legend_key: tuple = ()
         self._median_mode: Mode = "median"
         self._minor_alpha = 1.0
+        self._smooth = True  # until a draw tells the renderer
+        self._renderer_asked = 0
+        self._renderer: str | None = None
         self._canvas = scene.SceneCanvas(keys=None, bgcolor=_PAPER, size=(900, 560))
+        self._canvas.events.draw.connect(self._check_renderer)
         self._view = self._canvas.central_widget.add_view(bgcolor=_PAPER)
         self._view.camera = scene.PanZoomCamera(aspect=1)
         self._build_paper()
@@ -301,6 +309,11 @@ class EcgPlot(QWidget):
             self._draw_trace(trace)
         self._update_legend()
 
+    def trace_data(self, name: str) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(rhythm, median)`` of trace ``name`` as drawn, in mV; raises ``KeyError`` if there is none."""
+        trace = self._traces[name]
+        return trace.rhythm, trace.median
+
     def remove_trace(self, name: str) -> None:
         """Remove one trace; raises ``KeyError`` if there is none of that name."""
         trace = self._traces.pop(name)
@@ -363,6 +376,35 @@ class EcgPlot(QWidget):
             self._minor_alpha = alpha
             self._minor.set_data(color=Color(_MINOR, alpha=alpha))
 
+    @property
+    def renderer(self) -> str | None:
+        """The OpenGL renderer that draws the paper (None until the plot has been drawn on screen)."""
+        return self._renderer
+
+    @property
+    def smooth(self) -> bool:
+        """Whether traces are antialiased (False on a software OpenGL renderer)."""
+        return self._smooth
+
+    def _check_renderer(self, _event=None) -> None:
+        """At a draw on screen (its GL context is current): crisp traces on a software renderer."""
+        try:
+            from vispy import gloo
+
+            renderer = gloo.gl.glGetParameter(gloo.gl.GL_RENDERER)
+        except Exception:  # noqa: BLE001 - unknown for now: ask again at the next draw
+            renderer = None
+        self._renderer_asked += 1
+        if renderer or self._renderer_asked >= 5:
+            self._canvas.events.draw.disconnect(self._check_renderer)
+        if renderer:
+            self._renderer = str(renderer)
+        if renderer and any(name in str(renderer).lower() for name in SOFTWARE_RENDERERS):
+            self._smooth = False
+            for trace in self._traces.values():
+                trace.visual.antialias = False
+            self._canvas.update()
+
     # ------------------------------------------------------------------ traces
     def _new_trace(self, name: str, color: ColorLike | None) -> _Trace:
         """Create the one Line visual of a new trace."""
@@ -371,7 +413,7 @@ class EcgPlot(QWidget):
             free = [c for c in _PALETTE if Color(c).hex not in used]
             color = free[0] if free else _PALETTE[len(self._traces) % len(_PALETTE)]
         visual = scene.visuals.Line(
-            connect=_LAYOUTS[self._mode].connect, color=Color(color), antialias=True,
+            connect=_LAYOUTS[self._mode].connect, color=Color(color), antialias=self._smooth,
             parent=self._view.scene,
         )  # fmt: skip
         visual.set_gl_state("translucent", depth_test=False)

@@ -12,6 +12,9 @@ play button step them together.
 Nothing is decoded on the Qt thread: the subject's products and the edited latent each go
 through a :class:`LatestWinsDecoder`; a same-shaped result is copied into the layer's own
 array and only the shown slice is redrawn (:mod:`..plots.layer_update`), else ``layer.data = ...``.
+While a slider drags, the edited ECG trace is redrawn at most every :data:`EDITED_ECG_INTERVAL_MS`
+(the last edit always lands): the cine follows the hand at full rate, and the ECG canvas,
+which costs as much to draw again as the four cines on a software renderer, does not hold it back.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QElapsedTimer, QObject, QTimer, Signal
 from qtpy.QtGui import QColor, QIcon, QPainter, QPixmap
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -67,11 +70,16 @@ _CELL_MM = MRI_SIZE * MRI_PIXEL_SPACING_MM
 TITLE_SIZE_MM = 0.035 * _CELL_MM
 
 
+#: Shortest time between two redraws of the edited ECG trace while a slider drags.
+EDITED_ECG_INTERVAL_MS = 60
+
+
 class DecodedViews(QObject):
     """Keeps the decoded layers and the ECG plot in step with an Explorer.
 
     ``subject_shown(index)`` fires when the focused subject's original, reconstruction and
-    translations are in place; ``edited_shown(z)`` when the edited cine and ECG show ``z``.
+    translations are in place; ``edited_shown(z)`` when the edited cine and ECG show ``z``
+    (decoded into :attr:`edited_output`).
     :attr:`widget` holds the view toggles and the ECG plot.
     """
 
@@ -91,6 +99,10 @@ class DecodedViews(QObject):
         self._layer_slots = ExplorerBinding(main_thread_only=False)
         self._visible = dict.fromkeys(VIEWS, True)
         self._ecg: dict[str, np.ndarray] = {}
+        self._edited_ecg_clock = QElapsedTimer()
+        self._edited_ecg_later = QTimer(self)
+        self._edited_ecg_later.setSingleShot(True)
+        self._edited_ecg_later.timeout.connect(self._draw_edited_ecg)
         self._cycle_s: float | None = None
         self._subject_id = ""
         self._fitted = False
@@ -98,6 +110,7 @@ class DecodedViews(QObject):
         self.ecg_plot = EcgPlot()
         self.ecg_plot.mode = "strip"  # a wide, short dock: the 12 beats in a row
         self.edited_decoder = LatestWinsDecoder(explorer, parent=self, name="edited decoder")
+        self.edited_output: dict[str, np.ndarray] | None = None  # the edited decode now shown
         self.subject_decoder = LatestWinsDecoder(func=self._decode_subject, parent=self, name="subject decoder")
         self.edited_decoder.decoded.connect(self._show_edited)
         self.subject_decoder.decoded.connect(self._show_subject)
@@ -181,6 +194,7 @@ class DecodedViews(QObject):
             return
         self._closed = True
         self.edited_decoder.stop()
+        self._edited_ecg_later.stop()
         self.subject_decoder.stop()
         self.semantics.stop()
         self._thumbnails.stop()
@@ -268,6 +282,7 @@ class DecodedViews(QObject):
             return
         self._set_layer("edited", out["mri"])
         self._set_ecg("edited", out["ecg"])
+        self.edited_output = out
         self.edited_shown.emit(z)
 
     def _fit(self) -> None:
@@ -361,7 +376,21 @@ class DecodedViews(QObject):
 
     def _set_ecg(self, view: str, median: np.ndarray) -> None:
         self._ecg[view] = np.asarray(median, np.float32)
-        self._draw_trace(view)
+        if view != "edited":
+            self._draw_trace(view)
+            return
+        clock = self._edited_ecg_clock
+        wait = EDITED_ECG_INTERVAL_MS - clock.elapsed() if clock.isValid() else 0
+        if wait <= 0:
+            self._draw_edited_ecg()
+        elif not self._edited_ecg_later.isActive():
+            self._edited_ecg_later.start(int(wait))
+
+    def _draw_edited_ecg(self) -> None:
+        self._edited_ecg_later.stop()
+        self._edited_ecg_clock.start()
+        if not self._closed:
+            self._draw_trace("edited")
 
     def _draw_trace(self, view: str) -> None:
         trace, colour = VIEWS[view][1], VIEWS[view][2]

@@ -6,6 +6,8 @@ focused subject's recorded values, a small LV-area-over-the-cycle sparkline, an 
 input" badge, and an "uncertainty" toggle that decodes 16 posterior samples of the focused
 subject and shows their per-pixel SD as a heat layer over the reconstruction and a ±2 SD
 band around the reconstructed ECG. Measuring and sampling run off the Qt thread, latest wins.
+The edited decode is measured once the hand pauses (:data:`MEASURE_AFTER_MS` without a new
+edit), on the arrays already shown: a drag is never slowed by a second decode or a measurement.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from qtpy.QtCore import QObject, Qt, Signal
+from qtpy.QtCore import QObject, Qt, QTimer, Signal
 from qtpy.QtGui import QColor, QPainter, QPen, QPixmap
 from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QWidget
 
@@ -23,7 +25,9 @@ from .decode_worker import LatestWinsDecoder
 if TYPE_CHECKING:
     from .decoded_views import DecodedViews
 
-__all__ = ["SemanticsOverlay", "UNCERTAINTY_LAYER", "format_measurements"]
+__all__ = ["SemanticsOverlay", "UNCERTAINTY_LAYER", "format_measurements", "MEASURE_AFTER_MS"]
+
+MEASURE_AFTER_MS = 120  # measure the edited decode once no edit has come for this long
 
 UNCERTAINTY_LAYER = "uncertainty (posterior SD)"
 _ROWS = (("lvedv", "EDV", "{:.0f} mL"), ("lvesv", "ESV", "{:.0f} mL"), ("ef", "EF", "{:.0%}"),
@@ -60,6 +64,10 @@ class SemanticsOverlay(QObject):
         self.assessor = LatestWinsDecoder(func=self._assess, parent=self, name="typicality")
         self.sampler = LatestWinsDecoder(func=self._sample, parent=self, name="posterior sampler")
         self.measurer.decoded.connect(self._show_measurements)
+        self._pause = QTimer(self)
+        self._pause.setSingleShot(True)
+        self._pause.setInterval(MEASURE_AFTER_MS)
+        self._pause.timeout.connect(self._measure_shown)
         self.assessor.decoded.connect(self._show_badge)
         self.sampler.decoded.connect(self._show_uncertainty)
         for worker in (self.measurer, self.assessor, self.sampler):
@@ -97,6 +105,7 @@ class SemanticsOverlay(QObject):
 
     # ------------------------------------------------------------------ public
     def stop(self, *_: Any) -> None:
+        self._pause.stop()
         for worker in (self.measurer, self.assessor, self.sampler):
             worker.stop()
 
@@ -106,8 +115,8 @@ class SemanticsOverlay(QObject):
         return not self.badge.isHidden()
 
     # ------------------------------------------------------------------ worker threads
-    def _measure(self, z: np.ndarray) -> Any:
-        return self.explorer.measure(self.explorer.decode(z))
+    def _measure(self, decoded: dict[str, np.ndarray]) -> Any:
+        return self.explorer.measure(decoded)
 
     def _assess(self, index: int) -> Any:
         table = self.explorer.table
@@ -125,7 +134,12 @@ class SemanticsOverlay(QObject):
     # ------------------------------------------------------------------ Qt thread
     def _on_edited(self, z: Any) -> None:
         if z is not None:
-            self.measurer.request(np.asarray(z))
+            self._pause.start()  # (re)start: measure when the drag pauses
+
+    def _measure_shown(self) -> None:
+        decoded = getattr(self.views, "edited_output", None)
+        if decoded is not None:
+            self.measurer.request(decoded)
 
     def _on_subject(self, index: Any) -> None:
         if index is None or self.explorer.model is None:
