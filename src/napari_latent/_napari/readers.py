@@ -5,6 +5,8 @@ the path (names, suffixes, a directory listing), so napari's reader discovery st
 The reader functions it returns do the work:
 
 * a cine becomes an image layer (T, H, W) with a time axis and the file's spacing as scale;
+* a cine or ECG is judged for typicality against the docked Explorer's model or the demo
+  model, off the Qt thread (:mod:`~napari_latent.widgets.standalone.typicality_badge`);
 * an ECG is drawn on ECG paper in a docked :class:`~napari_latent.widgets.standalone.ecg_file_view.EcgFileView`
   (napari has no layer type for 12 waveforms, and a shapes layer of polylines would show no
   paper grid, no lead layout and no calibration), so the reader returns ``[(None,)]``,
@@ -210,7 +212,13 @@ def read_cine_layers(path: str | Sequence[str]) -> list[LayerData]:
         from napari.utils.notifications import show_info
 
         show_info(f"{p.name}: {converted}; napari-latent reads cines in grey, as its model does.")
-    return cine_layer_data(series, _layer_name(p))
+    layers = cine_layer_data(series, _layer_name(p))
+    viewer = _current_viewer()
+    if viewer is not None and layers[0][2] == "image":  # judged once napari has added the layer
+        from ..widgets.standalone.typicality_badge import assess_cine_layer
+
+        assess_cine_layer(viewer, series, layers[0][1]["name"])
+    return layers
 
 
 # ---------------------------------------------------------------------------- ECGs
@@ -275,6 +283,7 @@ def read_ecg_file(path: str | Sequence[str]) -> list[LayerData]:
 
     view = EcgFileView(record, prepared, name=_layer_name(p))
     viewer.window.add_dock_widget(view, name=f"ECG · {p.name}", area="bottom")
+    view.badge.assess(viewer, ecg=prepared.median)  # typical for the model? shown in the dock
     from qtpy.QtCore import QTimer
 
     QTimer.singleShot(0, viewer.reset_view)  # the dock took canvas space: refit the layers once it is laid out

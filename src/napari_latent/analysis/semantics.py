@@ -121,8 +121,9 @@ def measure_for(ex: Explorer, decoded: Any) -> Any:
     return measure_outputs(dict(decoded), relations_of(reference_of(ex.model)), territory_for(ex))
 
 
-def _typicality_stats(ex: Explorer) -> dict:
-    ref = reference_of(ex.model)
+def typicality_stats(model: Any) -> dict:
+    """The model's typicality reference statistics (from its ``reference.json``); RuntimeError if none."""
+    ref = reference_of(model)
     if not ref or "typicality" not in ref:
         raise RuntimeError(
             "the model has no reference statistics (reference.json beside its weights): "
@@ -131,12 +132,21 @@ def _typicality_stats(ex: Explorer) -> dict:
     return ref["typicality"]
 
 
-def assess_for(ex: Explorer, *, ecg: np.ndarray | None, mri: np.ndarray | None, threshold: float = 95.0) -> Any:
-    """:meth:`Explorer.assess` (see there)."""
+def assess_with(model: Any, *, ecg: np.ndarray | None = None, mri: np.ndarray | None = None, threshold: float = 95.0) -> Any:
+    """How typical an ECG median beat (12, 600) and/or a cine (50, 96, 96) is for ``model``.
+
+    Judged against the model's own held-out subjects; returns a
+    :class:`~napari_latent.analysis.typicality.Typicality`. Used by :meth:`Explorer.assess`
+    and by the file readers, which have a model but no Explorer.
+    """
     from .typicality import assess_inputs
 
-    model = ex._require_model()
-    return assess_inputs(model, _typicality_stats(ex), ecg=ecg, mri=mri, threshold=threshold)
+    return assess_inputs(model, typicality_stats(model), ecg=ecg, mri=mri, threshold=threshold)
+
+
+def assess_for(ex: Explorer, *, ecg: np.ndarray | None, mri: np.ndarray | None, threshold: float = 95.0) -> Any:
+    """:meth:`Explorer.assess` (see there)."""
+    return assess_with(ex._require_model(), ecg=ecg, mri=mri, threshold=threshold)
 
 
 def uncertainty_for(ex: Explorer, subject: Any, *, ecg: Any, mri: Any, samples: int, seed: int) -> Any:

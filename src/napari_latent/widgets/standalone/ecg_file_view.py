@@ -10,6 +10,7 @@ from qtpy.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushBut
 
 from ...cohort.schema import ECG_FS, LEADS
 from ..plots.ecg_plot import EcgPlot
+from .typicality_badge import TypicalityBadge
 
 if TYPE_CHECKING:
     from ...io.records import EcgRecord
@@ -21,7 +22,8 @@ class EcgFileView(QWidget):
     """The ECG of one file, brought to the model's schema (12 leads, 10 s at 500 Hz, mV).
 
     ``record`` is the ECG as read (its own leads and rate), ``prepared`` the standardised
-    one with ``.rhythm`` (12, 5000) and ``.median`` (12, 600). "Save CSV…" writes the
+    one with ``.rhythm`` (12, 5000) and ``.median`` (12, 600). :attr:`badge` says whether
+    the ECG is typical for a model once :meth:`TypicalityBadge.assess` has judged it. "Save CSV…" writes the
     standardised rhythm (what the plot shows) with one column per lead; it never replaces
     an existing file. ``saved(path)`` fires after a save.
     """
@@ -49,8 +51,10 @@ class EcgFileView(QWidget):
             f"→ shown as 12 leads, {ECG_FS} Hz, 10 s"
         )
         self.info.setWordWrap(True)
+        self.badge = TypicalityBadge()  # filled by badge.assess(viewer, ecg=...)
         top = QHBoxLayout()
         top.addWidget(self.info, 1)
+        top.addWidget(self.badge)
         top.addWidget(self.mode_box)
         top.addWidget(self.save_button)
         layout = QVBoxLayout(self)
