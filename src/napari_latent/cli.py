@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-def _tqdm_progress(desc: str):
+def _tqdm_progress(desc: str, **kwargs):
     from tqdm import tqdm
 
-    bar = tqdm(total=0, desc=desc, unit="subject")
+    bar = tqdm(total=0, desc=desc, unit="subject", **kwargs)
 
     def report(done: int, total: int) -> None:
         bar.total = total
@@ -24,47 +24,54 @@ def _tqdm_progress(desc: str):
 def cmd_demo(args: argparse.Namespace) -> int:
     """Open napari with the demo cohort, the shipped demo model and every view docked.
 
-    The cohort is generated (first run, with a progress bar here) or opened from the cache;
-    then the window opens at once with every view docked, and the model loads and the cohort
-    is embedded in a worker, with its progress in the window.
+    The window opens at once. The cohort is generated there on the first run (in a worker,
+    with its progress on the canvas, in napari's progress bar and here; closing the window
+    stops it and the next run resumes) or opened from the cache; then every view is docked,
+    and the model loads and the cohort is embedded in a worker, with its progress in the window.
     """
     import napari
 
-    from .cohort.synthetic import DEMO_SIZE, demo_cohort
-    from .widgets.standalone.explorer_launcher import open_store_in_viewer
+    from .widgets.standalone.demo_start import start_demo
 
     model = args.model or "demo"
     if args.scale:
-        from .scale import scale_explorer
-
-        print(f"building a scale sample of {args.scale:,} subjects (synthetic latents, decoded by the model)...")
-        explorer = scale_explorer(args.scale, model=model)
-        viewer = explorer.show()
-        viewer.title = "napari-latent demo"
-        explorer.focus(0)
-        if args.screenshot:
-            _screenshot_when_ready(viewer, Path(args.screenshot))
-        napari.run()
-        return 0
-    bar, report = _tqdm_progress("demo cohort")
-    try:
-        with bar:
-            cohort = demo_cohort(args.subjects or DEMO_SIZE, progress=report)
-    except KeyboardInterrupt:
-        print("interrupted: the subjects generated so far are kept; run the same command again to resume",
-              file=sys.stderr)  # fmt: skip
-        return 130
-    viewer = napari.Viewer(title="napari-latent demo")
-    overlay = viewer.canvas.overlays["text"] if hasattr(viewer, "canvas") else viewer.text_overlay
-    overlay.visible, overlay.position, overlay.font_size = True, "center", 16
-    overlay.text = "Loading the demo model and embedding the cohort…"
+        return _demo_at_scale(args, model)
+    viewer = napari.Viewer(title="napari-latent demo", show_welcome_screen=False)  # the canvas shows progress
+    # position 0: napari's own bar for the same work draws in the window, not on this line
+    bar, report = _tqdm_progress("demo cohort", position=0)
 
     def ready(_explorer) -> None:
-        overlay.visible = False
         if args.screenshot:
             _screenshot_when_ready(viewer, Path(args.screenshot))
 
-    open_store_in_viewer(cohort, viewer, model, on_ready=ready)
+    start = start_demo(viewer, args.subjects, model, progress=report)
+    start.generated.connect(lambda _cohort: bar.close())
+    start.stopped.connect(lambda _exc: bar.close())
+    start.ready.connect(ready)
+    napari.run()
+    bar.close()
+    if start.error is not None and not isinstance(start.error, InterruptedError):
+        print(f"napari-latent: error: could not prepare the demo cohort: {start.error}", file=sys.stderr)
+        return 1
+    if start.cohort is None:  # the window was closed first: the user's choice, not an error
+        print("stopped: the subjects generated so far are kept; run the same command again to resume",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _demo_at_scale(args: argparse.Namespace, model: str) -> int:
+    """``demo --scale N``: N subjects with synthetic latents, decoded by the model."""
+    import napari
+
+    from .scale import scale_explorer
+
+    print(f"building a scale sample of {args.scale:,} subjects (synthetic latents, decoded by the model)...")
+    explorer = scale_explorer(args.scale, model=model)
+    viewer = explorer.show()
+    viewer.title = "napari-latent demo"
+    explorer.focus(0)
+    if args.screenshot:
+        _screenshot_when_ready(viewer, Path(args.screenshot))
     napari.run()
     return 0
 

@@ -209,3 +209,35 @@ def test_the_edited_ecg_lands_on_the_last_edit_of_a_fast_drag(views, explorer, q
 
     qtbot.waitUntil(shows_last_edit, timeout=10000)
     np.testing.assert_allclose(views.edited_output["ecg"], expected, atol=1e-5)
+
+
+def _cells(views: DecodedViews) -> dict[str, tuple[float, float]]:
+    """Each cine's (row, column) offset in the canvas, in mm."""
+    return {k: tuple(views.layers[k].translate[1:]) for k in ("original", "reconstruction", "translation", "edited")}
+
+
+def test_the_arrangement_drop_down_follows_a_script_and_moves_the_cines(views, explorer, qtbot) -> None:
+    combo = views.widget.arrangement
+    with qtbot.waitSignal(views.subject_shown, timeout=10000):
+        explorer.focus(0)
+    qtbot.waitUntil(lambda: "edited" in views.layers, timeout=10000)
+    assert (combo.currentText(), combo.currentData(), views.columns) == ("2 × 2", 2, 2)
+
+    with qtbot.waitSignal(views.columns_changed):
+        views.columns = 4  # from a script: one row of four
+    assert (combo.currentText(), combo.currentData()) == ("1 × 4", 4)
+    cells = _cells(views)
+    assert len({y for y, _ in cells.values()}) == 1  # one row
+    assert sorted(x for _, x in cells.values()) == [x for _, x in cells.values()]  # left to right
+    assert len({x for _, x in cells.values()}) == 4
+
+    views.columns = 1  # an arrangement the list does not offer is shown as what it is: a column
+    assert (combo.currentText(), combo.currentData()) == ("4 × 1", 1)
+    assert len({x for _, x in _cells(views).values()}) == 1
+
+    combo.setCurrentIndex(combo.findText("2 × 2"))  # the user picks 2 × 2 in the drop-down
+    assert views.columns == 2
+    cells = _cells(views)
+    assert cells["reconstruction"][0] == cells["original"][0] < cells["translation"][0] == cells["edited"][0]
+    assert cells["original"][1] == cells["translation"][1] < cells["reconstruction"][1] == cells["edited"][1]
+    np.testing.assert_array_equal(views.layers["labels"].translate, views.layers["original"].translate)

@@ -214,3 +214,63 @@ def test_brush_ranges_combine_like_the_selection():
     assert combine_brush({0}, {1}, "add") == {0, 1} and combine_brush({0, 1}, {1}, "subtract") == {0}
     edges = nice_edges(45.3, 81.9, 24)
     assert edges[0] <= 45.3 and edges[-1] >= 81.9 and 12 <= len(edges) - 1 <= 30
+
+
+def _rect_in(view, widget):
+    """``widget``'s rectangle in ``view``'s coordinates."""
+    from qtpy.QtCore import QRect
+
+    return QRect(widget.mapTo(view, widget.rect().topLeft()), widget.size())
+
+
+def _assert_button_row_and_count_apart(view) -> None:
+    """The buttons and the selection count lie wholly inside the view, none on another, the count unclipped."""
+    parts = {
+        "Charts": view.picker,
+        "AND filter": view.and_button,
+        "Clear": view.clear_button,
+        "count": view.status,
+    }
+    rects = {name: _rect_in(view, w) for name, w in parts.items()}
+    for name, rect in rects.items():
+        assert parts[name].isVisible() and view.rect().contains(rect), f"{name} {rect} clipped by {view.rect()}"
+    names = list(rects)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not rects[a].intersects(rects[b]), f"{a} {rects[a]} overlaps {b} {rects[b]} at width {view.width()}"
+    for name in ("Charts", "AND filter", "Clear"):  # squeezed below its size, a button's text is cut
+        assert rects[name].width() >= parts[name].sizeHint().width(), f"{name} squeezed to {rects[name].width()} px"
+    text_width = view.status.fontMetrics().horizontalAdvance(view.status.text())
+    assert text_width <= view.status.contentsRect().width(), f"count {view.status.text()!r} clipped"
+
+
+@pytest.mark.parametrize("width", [200, 230, 280, 320, 400])
+def test_and_button_and_selection_count_never_overlap_at_narrow_widths(ex, qtbot, width):
+    from napari_latent.widgets._qt.scroll import scroll_contents
+
+    view = DistributionView(ex)
+    scroll_contents(view)  # as the Explorer layout docks it
+    qtbot.addWidget(view)
+    view.and_button.setChecked(True)
+    view.click_category("sex", "F")
+    view.brush("age", 55.0, 70.0)
+    assert "selected" in view.status.text() and len(ex.selection) > 0
+    view.resize(width, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.width() == max(width, view.minimumWidth())  # a dock narrower than the minimum is refused
+    _assert_button_row_and_count_apart(view)
+
+
+def test_and_button_and_selection_count_apart_in_the_explorer_layout(make_napari_viewer_proxy, ex, qtbot):
+    from napari_latent.widgets.views.layout import dock_explorer
+
+    viewer = make_napari_viewer_proxy(show=True)
+    viewer.window.resize(1800, 1100)
+    view = dock_explorer(ex, viewer).distributions
+    qtbot.waitUntil(view.isVisible)  # its tab is raised once Qt has laid out the docks
+    view.and_button.setChecked(True)
+    view.click_category("hypertension", True)
+    assert len(ex.selection) > 0 and "selected" in view.status.text()
+    qtbot.waitUntil(lambda: view.width() > 0 and view.status.width() > 0)
+    _assert_button_row_and_count_apart(view)

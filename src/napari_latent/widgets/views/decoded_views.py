@@ -422,9 +422,10 @@ class DecodedViewsPanel(QWidget):
             row.addWidget(box)
         row.addStretch(1)
         self.arrangement = QComboBox()
-        self.arrangement.addItems(["2 × 2", "1 × 4"])
+        for text, columns in (("2 × 2", 2), ("1 × 4", 4)):  # rows × columns of the four cines
+            self.arrangement.addItem(text, columns)
         self.arrangement.setToolTip("how the four cines sit side by side in the canvas")
-        self.arrangement.setCurrentIndex(0 if views.columns == 2 else 1)
+        self._columns_changed(views.columns)
         self.arrangement.currentIndexChanged.connect(self._arrangement_changed)
         views.columns_changed.connect(self._columns_changed)
         row.addWidget(self.arrangement)
@@ -461,12 +462,16 @@ class DecodedViewsPanel(QWidget):
         self.views.set_visible(view, on)
 
     def _arrangement_changed(self, index: int) -> None:
-        self.views.columns = 2 if index == 0 else 4
+        self.views.columns = self.arrangement.itemData(index)
 
     def _columns_changed(self, columns: int) -> None:
-        """Follow an arrangement set from a script."""
+        """Follow an arrangement set from a script (one the list lacks is added, named as it looks)."""
+        index = self.arrangement.findData(columns)
+        if index < 0:
+            self.arrangement.addItem(f"{-(-len(CELLS) // columns)} × {columns}", columns)
+            index = self.arrangement.count() - 1
         self.arrangement.blockSignals(True)
-        self.arrangement.setCurrentIndex(0 if columns == 2 else 1)
+        self.arrangement.setCurrentIndex(index)
         self.arrangement.blockSignals(False)
 
     def _visibility_changed(self, view: str, on: bool) -> None:

@@ -119,7 +119,9 @@ class DistributionView(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(self.scroll, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMinimumWidth(230)
+        # the charts' minimum, not the view's: a minimum on the view would override its layout's and
+        # let a dock squeeze the button row (Clear) out of sight
+        self.scroll.setMinimumWidth(230 - 2 * 4)
 
     def _make_menu(self) -> QMenu:
         menu = QMenu(self)
