@@ -241,13 +241,18 @@ def demo_cohort(
     cache_dir: str | os.PathLike | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Cohort:
-    """The demo cohort of ``n`` subjects, generated once (resumably) and then opened from the cache."""
+    """The demo cohort of ``n`` subjects, generated once (resumably) and then opened from the cache.
+
+    ``should_stop()`` returning True stops the generation after the blocks in hand
+    (InterruptedError); what was written is kept and the next call resumes it.
+    """
     root = Path(cache_dir) if cache_dir is not None else demo_cache_dir()
     path = root / f"demo-v{GENERATOR_VERSION}-seed{seed}-n{n}.zarr"
     if is_cohort_store(path):
         return open_cohort(path)
     try:  # an interrupted generation (Ctrl+C, a crash) resumes where it stopped
-        return generate_cohort(n, seed, path, progress=progress, workers=workers, resume=True)
+        return generate_cohort(n, seed, path, progress=progress, workers=workers, resume=True, should_stop=should_stop)
     except StoreExistsError:  # another process generated it meanwhile
         return open_cohort(path)

@@ -155,14 +155,9 @@ def _generate_demo(
     """The demo cohort (cached, or generated resumably), stopping after the block in hand once asked."""
     from ...cohort.synthetic.generate import demo_cohort
 
-    def report(done: int, total: int) -> None:
-        progress(done, total)
-        if should_stop():  # raised through the generator: the blocks written so far are kept
-            raise InterruptedError("demo cohort generation stopped; the next start resumes it")
-
     if should_stop():
         raise InterruptedError("demo cohort generation stopped before it began")
-    return demo_cohort(subjects, progress=report)
+    return demo_cohort(subjects, progress=progress, should_stop=should_stop)
 
 
 class _CloseWatch(QObject):
