@@ -197,3 +197,35 @@ def test_regular_layout_on_a_1920_by_1080_screen(make_napari_viewer_proxy, explo
     except Exception as exc:
         raise AssertionError(_minimums(window)) from exc
     docks.decoded.close()
+
+
+def test_docks_stay_where_the_user_drags_them(make_napari_viewer_proxy, explorer, qtbot):
+    from qtpy.QtCore import QPoint, Qt
+    from qtpy.QtTest import QTest
+    from qtpy.QtWidgets import QApplication
+
+    viewer = make_napari_viewer_proxy(show=True)
+    docks = _dock_explorer_showing_cines(viewer, explorer, qtbot, compact=False)
+    window = docks.sliders.window()
+    window.resize(1920, 1160)
+    qt_docks = _qt_docks(window)
+    charts, sliders = qt_docks["Distributions"], qt_docks["Latent sliders"]
+    qtbot.waitUntil(lambda: abs(sliders.height() - charts.height()) < 60)  # half each to start
+
+    # drag the separator above the sliders (below the charts' tab bar) 200 pixels down
+    gap = QPoint(sliders.geometry().center().x(), sliders.geometry().top() - 2)
+    assert window.childAt(gap) is None  # the main window's own separator
+    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, gap)
+    for step in range(1, 11):
+        QTest.mouseMove(window, gap + QPoint(0, 20 * step))
+        QApplication.processEvents()  # Qt moves the separator on a zero timer
+    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, gap + QPoint(0, 200))
+    qtbot.waitUntil(lambda: charts.height() - sliders.height() > 300, timeout=5_000)
+
+    before = charts.height() + sliders.height()
+    window.resize(1920, 1100)  # a smaller window keeps the user's split, not the starting one
+    qtbot.waitUntil(lambda: charts.height() + sliders.height() < before - 40)
+    for _ in range(3):
+        QApplication.processEvents()  # anything Qt or the layout queued after the resize
+    assert charts.height() - sliders.height() > 250, _minimums(window)
+    docks.decoded.close()

@@ -157,8 +157,8 @@ def _arrange(window: Any, scatter: Any, charts: Any, sliders: Any, bottom: Any, 
     """Tab napari's layer docks beside the scatters on a short screen; start every column
     with a fair share of its height.
 
-    Regular: in the left column napari's layer controls at their minimum, its layer list
-    short, the scatters the rest. Compact: napari's layer list and layer controls become two
+    Regular: in the left column napari's layer controls and layer list at their minimum, the
+    scatters the rest. Compact: napari's layer list and layer controls become two
     more tabs beside the scatters (the scatters in front), so the column is one dock tall.
     Right: the charts and the sliders, half each. Bottom: the ECG row at its minimum
     height; the canvas takes what a taller window adds.
@@ -171,40 +171,58 @@ def _arrange(window: Any, scatter: Any, charts: Any, sliders: Any, bottom: Any, 
     left = Qt.DockWidgetArea.LeftDockWidgetArea
     napari_docks = [d for d in (layers, controls) if isinstance(d, QDockWidget) and qt_window.dockWidgetArea(d) == left]
     bottom = _unwrap(bottom)
-    shares = [([bottom], [bottom.minimumSizeHint().height()]), ([_unwrap(charts), _unwrap(sliders)], [1, 1])]
+    shares = [([_unwrap(charts), _unwrap(sliders)], [1, 1]), ([bottom], [0])]
     if isinstance(scatter, QDockWidget) and napari_docks:
         if compact:
             for dock in napari_docks:
                 qt_window.tabifyDockWidget(scatter, dock)
             _raise_later(scatter)
         else:
-            heights = [d.minimumSizeHint().height() if d is controls else 200 for d in napari_docks]
-            shares.append(([*napari_docks, scatter], [*heights, 10_000]))
+            shares.append(([*napari_docks, scatter], [0] * len(napari_docks) + [1]))
     _StartSizes(qt_window, shares)
 
 
 class _StartSizes(QObject):
-    """Give docks their starting heights now and again each time the main window is resized
-    (Qt would otherwise grow every dock of a column in proportion to its minimum height),
-    until the user presses on the main window itself: a separator between docks."""
+    """Share each column's height between its docks now and again each time the main window
+    is resized (Qt would otherwise grow every dock of a column in proportion to its minimum
+    height), until the user arranges the docks: presses on the main window itself (a
+    separator between docks) or moves one of these docks.
+
+    ``shares``: (docks of one column, their weights); weight 0 keeps a dock at its minimum
+    height, the others share the rest in proportion to their weights.
+    """
 
     def __init__(self, qt_window: QMainWindow, shares: list[tuple[list, list[int]]]) -> None:
         super().__init__(qt_window)  # lives and dies with the window
         self.window = qt_window
-        self.shares = shares
+        self.shares = [(docks, weights) for docks, weights in shares if all(isinstance(d, QDockWidget) for d in docks)]
         qt_window.installEventFilter(self)
         self.apply()
         QTimer.singleShot(0, self.apply)  # again once Qt has placed the new docks
+        for docks, _ in self.shares:
+            for dock in docks:
+                dock.dockLocationChanged.connect(self.stop)
+                dock.topLevelChanged.connect(self.stop)
+
+    def stop(self, *_) -> None:
+        """Leave the docks where the user puts them."""
+        self.shares = []
+        self.window.removeEventFilter(self)
 
     def apply(self) -> None:
-        for docks, heights in self.shares:
-            kept = [(d, h) for d, h in zip(docks, heights, strict=True) if _docked(d)]
-            if kept:
-                self.window.resizeDocks([d for d, _ in kept], [h for _, h in kept], Qt.Orientation.Vertical)
+        for docks, weights in self.shares:
+            kept = [(d, w) for d, w in zip(docks, weights, strict=True) if _docked(d)]
+            if not kept:
+                continue
+            fixed = {d: d.minimumSizeHint().height() for d, w in kept if w == 0}
+            rest = sum(d.height() for d, _ in kept) - sum(fixed.values())
+            total = sum(w for _, w in kept) or 1
+            heights = [fixed[d] if w == 0 else max(round(rest * w / total), 1) for d, w in kept]
+            self.window.resizeDocks([d for d, _ in kept], heights, Qt.Orientation.Vertical)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if obj is self.window and event.type() == QEvent.Type.MouseButtonPress:
-            self.window.removeEventFilter(self)
+            self.stop()
         elif obj is self.window and event.type() == QEvent.Type.Resize:
             QTimer.singleShot(0, self.apply)  # once Qt has laid out the new size
         return False
