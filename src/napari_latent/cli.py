@@ -77,10 +77,15 @@ def _demo_at_scale(args: argparse.Namespace, model: str) -> int:
 
 
 def _screenshot_when_ready(viewer, path: Path, delay_ms: int = 3000) -> None:
-    """Save a screenshot of the whole window once the views have settled, then quit."""
-    from qtpy.QtCore import QTimer
+    """Save a screenshot of the whole window once the views have settled, then quit.
 
-    viewer.window.resize(1800, 1100)
+    The window is 1800 × 1100, or the screen's available size where that is smaller."""
+    from qtpy.QtCore import QTimer
+    from qtpy.QtGui import QGuiApplication
+
+    screen = QGuiApplication.primaryScreen()
+    room = screen.availableGeometry() if screen is not None else None
+    viewer.window.resize(min(1800, room.width()) if room else 1800, min(1100, room.height()) if room else 1100)
 
     def save() -> None:
         viewer.screenshot(str(path), canvas_only=False)
