@@ -1,7 +1,7 @@
 """Dock every view of an Explorer session into a napari viewer in one sensible layout.
 
-Two arrangements: the regular one for screens of about 1080 pixels and taller, and a compact
-one for shorter screens (1366 × 768, 1440 × 900), where napari's layer list and layer
+Two arrangements: the regular one for screens with 1070 pixels or more of available height,
+and a compact one for shorter screens (a 1080-pixel desktop with a task bar, 1366 × 768), where napari's layer list and layer
 controls become two more tabs beside the scatters, so the main window's minimum height fits
 the screen and every dock scrolls instead of being clipped.
 """
@@ -23,9 +23,11 @@ __all__ = ["dock_explorer", "show_explorer", "compact_for", "available_height", 
 
 #: Screens whose available height (less task bars) is below this many pixels get the compact
 #: layout. The regular layout's minimum height is about 1030 pixels once the cines are shown
-#: (napari's layer controls for an image alone ask for 354), so 1920 × 1080 keeps it and
-#: 1680 × 1050, 1440 × 900 and 1366 × 768 get the compact one.
-COMPACT_BELOW = 1030
+#: (napari's layer controls for an image alone ask for 354), plus about 30 for the window's
+#: title bar, so only a 1080-pixel screen with nothing taken from it (a full-screen session,
+#: Xvfb) keeps it; a 1920 × 1080 desktop with a task bar (about 1040 available), 1680 × 1050,
+#: 1440 × 900 and 1366 × 768 get the compact one rather than a window taller than the screen.
+COMPACT_BELOW = 1070
 
 
 @dataclass
