@@ -19,11 +19,13 @@ EXPLORER_DOCKS = {"Fused latent space", "Distributions", "Latent sliders", "Deco
 
 
 @pytest.fixture
-def gated_generation(monkeypatch):
-    """The real demo generation, held after its first block of subjects until ``gate`` is set.
+def gated_generation(monkeypatch, tmp_path):
+    """The real demo generation into this test's own cache (``tmp_path``: nothing generated
+    before), held after its first block of subjects until ``gate`` is set.
 
     ``reached`` is set once that first block is written and reported.
     """
+    monkeypatch.setenv("NAPARI_LATENT_CACHE", str(tmp_path))
     real = synthetic.demo_cohort
     reached, gate = threading.Event(), threading.Event()
 
@@ -78,8 +80,7 @@ def test_closing_the_window_stops_the_generation_and_the_next_start_resumes(
 ):
     from napari_latent.widgets.standalone.demo_start import start_demo
 
-    monkeypatch.setenv("NAPARI_LATENT_CACHE", str(tmp_path))  # this test's own cache: nothing generated before
-    reached, gate = gated_generation
+    reached, gate = gated_generation  # generates into tmp_path
     viewer = make_napari_viewer_proxy(show_welcome_screen=False)
     start = start_demo(viewer, 12)
     qtbot.waitUntil(lambda: reached.is_set() and start.progress_bar.n > 0, timeout=60000)

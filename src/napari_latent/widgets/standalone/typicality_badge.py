@@ -97,6 +97,10 @@ class TypicalityBadge(QLabel):
         )  # fmt: skip
 
     def _show(self, typicality: Any, whose: str) -> None:
+        try:
+            self.isVisible()
+        except RuntimeError:  # the dock was closed while the model judged: nobody to tell
+            return
         self.typicality = typicality
         atypical = not bool(typicality.typical)
         self.setText(("⚠ " if atypical else "✓ ") + verdict(typicality, whose))
