@@ -38,6 +38,9 @@ def test_focusing_a_subject_fills_the_layers_and_the_ecg(views, explorer, qtbot)
     assert layers["reconstruction"].translate[2] > layers["original"].translate[2]  # side by side
     assert {"original", "reconstruction", "MRI-to-ECG"} <= set(views.ecg_plot.traces)
     qtbot.waitUntil(lambda: "edited" in views.layers and "edited" in views.ecg_plot.traces, timeout=10000)
+    qtbot.waitUntil(lambda: not views.edited_decoder.busy, timeout=10000)
+    places = {key: tuple(views.layers[key].translate) for key in ("original", "reconstruction", "translation", "edited")}
+    assert len(set(places.values())) == 4, places  # every cell in a place of its own, whichever decode came first
 
 
 def test_dragging_a_dot_updates_the_edited_layer_in_place(views, explorer, qtbot) -> None:

@@ -280,7 +280,8 @@ class DecodedViews(QObject):
     def _show_edited(self, out: dict[str, np.ndarray], z: np.ndarray) -> None:
         if self._closed:
             return
-        self._set_layer("edited", out["mri"])
+        if self._set_layer("edited", out["mri"]):
+            self._arrange()  # a new cell: placed even when the subject's decodes came first
         self._set_ecg("edited", out["ecg"])
         self.edited_output = out
         self.edited_shown.emit(z)
@@ -297,15 +298,15 @@ class DecodedViews(QObject):
         rate = float(table["heart_rate"].iloc[focus]) if focus is not None and "heart_rate" in table else float("nan")
         self._cycle_s = 60.0 / rate if np.isfinite(rate) and rate > 0 else None
 
-    def _set_layer(self, view: str, data: np.ndarray) -> None:
-        """Replace a layer's data in place (create it the first time)."""
+    def _set_layer(self, view: str, data: np.ndarray) -> bool:
+        """Replace a layer's data in place, or create it the first time (then True)."""
         layer = self._layers.get(view)
         if layer is not None and layer in self.viewer.layers:
             if replace_in_place(layer, data):  # same shape: only the shown slice is redone
                 self._thumbnails.touch(layer)
             else:
                 layer.data = data
-            return
+            return False
         self._update_cycle()
         name = VIEWS[view][0]
         kwargs = cine_layer_kwargs(name, cycle_s=self._cycle_s)
@@ -320,6 +321,7 @@ class DecodedViews(QObject):
         slot = partial(self._on_layer_visible, view, layer)
         self._layer_slots.extend([(layer.events.visible, slot)], connect=True)
         self._layers[view] = layer
+        return True
 
     def _arrange(self) -> None:
         """Place the cells side by side, share the time scale and title each cell."""
