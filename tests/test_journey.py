@@ -17,7 +17,7 @@ from qtpy.QtTest import QTest
 PLUGIN = "napari-latent"
 SCREEN_HEIGHT = 1080
 #: Room for the window frame and a task bar on a 1920 × 1080 screen.
-MAX_MIN_HEIGHT = 1040
+MAX_MIN_HEIGHT = 900
 EXPLORER_DOCKS = (
     "Fused latent space",
     "MRI latent space",

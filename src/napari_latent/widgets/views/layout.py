@@ -1,7 +1,7 @@
 """Dock every view of an Explorer session into a napari viewer in one sensible layout.
 
-Two arrangements: the regular one for screens with 1070 pixels or more of available height,
-and a compact one for shorter screens (a 1080-pixel desktop with a task bar, 1366 × 768), where napari's layer list and layer
+Two arrangements: the regular one for screens with 900 pixels or more of available height,
+and a compact one for shorter screens (1440 × 900, 1366 × 768), where napari's layer list and layer
 controls become two more tabs beside the scatters, so the main window's minimum height fits
 the screen and every dock scrolls instead of being clipped.
 """
@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 __all__ = ["dock_explorer", "show_explorer", "compact_for", "available_height", "ExplorerDocks", "COMPACT_BELOW"]
 
 #: Screens whose available height (less task bars) is below this many pixels get the compact
-#: layout. The regular layout's minimum height is about 1030 pixels once the cines are shown
-#: (napari's layer controls for an image alone ask for 354), plus about 30 for the window's
-#: title bar, so only a 1080-pixel screen with nothing taken from it (a full-screen session,
-#: Xvfb) keeps it; a 1920 × 1080 desktop with a task bar (about 1040 available), 1680 × 1050,
-#: 1440 × 900 and 1366 × 768 get the compact one rather than a window taller than the screen.
-COMPACT_BELOW = 1070
+#: layout. The regular layout's minimum height is about 865 pixels once the cines are shown
+#: (napari's layer controls for an image alone ask for 354, and share their place with the
+#: layer list), plus about 30 for the window's title bar: a 1920 × 1080 desktop with a task
+#: bar keeps it; 1440 × 900 and 1366 × 768 get the compact one rather than a window taller
+#: than the screen.
+COMPACT_BELOW = 900
 
 
 @dataclass
@@ -155,15 +155,19 @@ def _napari_docks(qt_window: Any) -> tuple[Any, Any]:
     return getattr(qt_viewer, "dockLayerControls", None), getattr(qt_viewer, "dockLayerList", None)
 
 
-def _arrange(window: Any, scatter: Any, charts: Any, sliders: Any, bottom: Any, compact: bool) -> None:
-    """Tab napari's layer docks beside the scatters on a short screen; start every column
-    with a fair share of its height.
+#: The ECG row's starting share of the window's height (the 12 beats stay readable).
+ECG_SHARE = 0.25
 
-    Regular: in the left column napari's layer controls and layer list at their minimum, the
-    scatters the rest. Compact: napari's layer list and layer controls become two
-    more tabs beside the scatters (the scatters in front), so the column is one dock tall.
-    Right: the charts and the sliders, half each. Bottom: the ECG row at its minimum
-    height; the canvas takes what a taller window adds.
+
+def _arrange(window: Any, scatter: Any, charts: Any, sliders: Any, bottom: Any, compact: bool) -> None:
+    """Tab napari's layer docks so that the scatters get room; start every column with a fair
+    share of its height.
+
+    Regular: napari's layer list and layer controls share one place as two tabs (the list in
+    front) at their minimum height above the scatters, which get the rest of the left column.
+    Compact: the two become more tabs beside the scatters (the scatters in front), so the
+    column is one dock tall. Right: the charts and the sliders, half each. Bottom: the ECG row
+    starts at :data:`ECG_SHARE` of the window's height; the canvas takes the rest.
     """
     qt_window = _qt_window(window)
     if not isinstance(qt_window, QMainWindow):
@@ -172,16 +176,18 @@ def _arrange(window: Any, scatter: Any, charts: Any, sliders: Any, bottom: Any, 
     scatter = _unwrap(scatter)
     left = Qt.DockWidgetArea.LeftDockWidgetArea
     napari_docks = [d for d in (layers, controls) if isinstance(d, QDockWidget) and qt_window.dockWidgetArea(d) == left]
-    bottom = _unwrap(bottom)
-    shares = [([_unwrap(charts), _unwrap(sliders)], [1, 1]), ([bottom], [0])]
+    shares = [([_unwrap(charts), _unwrap(sliders)], [1, 1])]
     if isinstance(scatter, QDockWidget) and napari_docks:
         if compact:
             for dock in napari_docks:
                 qt_window.tabifyDockWidget(scatter, dock)
             _raise_later(scatter)
         else:
-            shares.append(([*napari_docks, scatter], [0] * len(napari_docks) + [1]))
-    _StartSizes(qt_window, shares)
+            for dock in napari_docks[1:]:
+                qt_window.tabifyDockWidget(napari_docks[0], dock)
+            _raise_later(napari_docks[0])
+            shares.append(([napari_docks[0], scatter], [0, 1]))
+    _StartSizes(qt_window, shares, bottom=(_unwrap(bottom), ECG_SHARE))
 
 
 class _StartSizes(QObject):
@@ -191,24 +197,27 @@ class _StartSizes(QObject):
     separator between docks) or moves one of these docks.
 
     ``shares``: (docks of one column, their weights); weight 0 keeps a dock at its minimum
-    height, the others share the rest in proportion to their weights.
+    height, the others share the rest in proportion to their weights. ``bottom``: (the bottom
+    dock, its share of the window's height), never below its minimum.
     """
 
-    def __init__(self, qt_window: QMainWindow, shares: list[tuple[list, list[int]]]) -> None:
+    def __init__(
+        self, qt_window: QMainWindow, shares: list[tuple[list, list[int]]], bottom: tuple[Any, float] | None = None
+    ) -> None:
         super().__init__(qt_window)  # lives and dies with the window
         self.window = qt_window
         self.shares = [(docks, weights) for docks, weights in shares if all(isinstance(d, QDockWidget) for d in docks)]
+        self.bottom = bottom if bottom is not None and isinstance(bottom[0], QDockWidget) else None
         qt_window.installEventFilter(self)
         self.apply()
         QTimer.singleShot(0, self.apply)  # again once Qt has placed the new docks
-        for docks, _ in self.shares:
-            for dock in docks:
-                dock.dockLocationChanged.connect(self.stop)
-                dock.topLevelChanged.connect(self.stop)
+        for dock in [d for docks, _ in self.shares for d in docks] + ([self.bottom[0]] if self.bottom else []):
+            dock.dockLocationChanged.connect(self.stop)
+            dock.topLevelChanged.connect(self.stop)
 
     def stop(self, *_) -> None:
         """Leave the docks where the user puts them."""
-        self.shares = []
+        self.shares, self.bottom = [], None
         self.window.removeEventFilter(self)
 
     def apply(self) -> None:
@@ -221,6 +230,10 @@ class _StartSizes(QObject):
             total = sum(w for _, w in kept) or 1
             heights = [fixed[d] if w == 0 else max(round(rest * w / total), 1) for d, w in kept]
             self.window.resizeDocks([d for d, _ in kept], heights, Qt.Orientation.Vertical)
+        if self.bottom is not None and _docked(self.bottom[0]):
+            dock, share = self.bottom
+            height = max(dock.minimumSizeHint().height(), round(share * self.window.height()))
+            self.window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if obj is self.window and event.type() == QEvent.Type.MouseButtonPress:
