@@ -14,21 +14,13 @@ import pytest
 from qtpy.QtCore import QPoint, Qt
 from qtpy.QtTest import QTest
 
+from napari_latent.widgets.views.layout import DOCK_TITLES
+
 PLUGIN = "napari-latent"
 SCREEN_HEIGHT = 1080
 #: Room for the window frame and a task bar on a 1920 × 1080 screen.
 MAX_MIN_HEIGHT = 900
-EXPLORER_DOCKS = (
-    "Fused latent space",
-    "MRI latent space",
-    "ECG latent space",
-    "Distributions",
-    "Groups",
-    "Probes",
-    "Training",
-    "Latent sliders",
-    "Decoded views and 12-lead ECG",
-)
+EXPLORER_DOCKS = DOCK_TITLES  # every dock an Explorer session adds
 PLUGIN_WIDGETS = ("Latent Space Explorer", "Cohort subject browser", "Import cohort")
 
 

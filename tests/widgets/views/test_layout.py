@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from napari_latent.widgets.plots.colouring import UNSELECTED
+from napari_latent.widgets.views.layout import DOCK_TITLES
 
 
 @pytest.fixture
@@ -62,17 +63,7 @@ def test_brushing_a_bar_selects_in_the_scatters(docked, explorer):
 
 # --- the layout on small and large screens
 
-EXPLORER_DOCKS = (
-    "Fused latent space",
-    "MRI latent space",
-    "ECG latent space",
-    "Distributions",
-    "Groups",
-    "Probes",
-    "Training",
-    "Latent sliders",
-    "Decoded views and 12-lead ECG",
-)
+EXPLORER_DOCKS = DOCK_TITLES  # every dock an Explorer session adds
 #: What a 1366 × 768 screen leaves a window after a task bar (~40 px) and a title bar (~30 px).
 SMALL_SCREEN_WINDOW = (1366, 700)
 #: The regular layout must fit every screen that gets it (COMPACT_BELOW less a title bar).

@@ -28,15 +28,7 @@ def error_text(error: BaseException | str, prefix: str | None = None) -> str:
 
 
 def notify_error(error: BaseException | str, prefix: str | None = None) -> str:
-    """Show ``error`` as a napari error notification and return the text shown.
-
-    Parameters
-    ----------
-    error
-        An exception, or a message that is shown as it is.
-    prefix
-        What was being done, e.g. ``"Interpolation failed"``.
-    """
+    """Show ``error`` as a napari error notification and return the text shown (:func:`error_text`)."""
     from napari.utils import notifications
 
     text = error_text(error, prefix)

@@ -19,7 +19,18 @@ if TYPE_CHECKING:
 
     from ...explorer import Explorer
 
-__all__ = ["dock_explorer", "show_explorer", "compact_for", "available_height", "ExplorerDocks", "COMPACT_BELOW"]
+__all__ = [
+    "dock_explorer", "show_explorer", "compact_for", "available_height", "ExplorerDocks", "COMPACT_BELOW",
+    "DOCK_TITLES", "SCATTER_TITLES",
+]  # fmt: skip
+
+#: The title of each latent space's scatter dock (``viewer.window.dock_widgets[title]``).
+SCATTER_TITLES = {"fused": "Fused latent space", "mri": "MRI latent space", "ecg": "ECG latent space"}
+#: Every dock an Explorer session adds when all three latent spaces are embedded.
+DOCK_TITLES = (
+    *SCATTER_TITLES.values(), "Distributions", "Groups", "Probes", "Training", "Latent sliders",
+    "Decoded views and 12-lead ECG",
+)  # fmt: skip
 
 #: Screens whose available height (less task bars) is below this many pixels get the compact
 #: layout. The regular layout's minimum height is about 865 pixels once the cines are shown
@@ -133,7 +144,7 @@ def _dock_scatters(explorer: Explorer, window: Any, docks: ExplorerDocks, spaces
             continue
         docks.scatters[space] = EmbeddingScatter(explorer, space)
         scroll_contents(docks.scatters[space], min_height=220, min_width=420)  # fits 1366 × 768 too
-        title = "Fused latent space" if space == "fused" else f"{space.upper()} latent space"
+        title = SCATTER_TITLES.get(space, f"{space.upper()} latent space")
         dock = window.add_dock_widget(docks.scatters[space], name=title, area="left", tabify=first is not None)
         first = first or dock
     return first
