@@ -84,8 +84,8 @@ def _screenshot_when_ready(viewer, path: Path, delay_ms: int = 3000) -> None:
     from qtpy.QtGui import QGuiApplication
 
     screen = QGuiApplication.primaryScreen()
-    room = screen.availableGeometry() if screen is not None else None
-    viewer.window.resize(min(1800, room.width()) if room else 1800, min(1100, room.height()) if room else 1100)
+    width, height = (1800, 1100) if screen is None else screen.availableGeometry().getRect()[2:]
+    viewer.window.resize(min(1800, width), min(1100, height))
 
     def save() -> None:
         viewer.screenshot(str(path), canvas_only=False)

@@ -183,6 +183,15 @@ class MultimodalModel(nn.Module):
                     parts.setdefault(f"{key}_logvar", []).append(p.logvar.float().cpu().numpy())
         return {k: np.concatenate(v) for k, v in parts.items()}
 
+    def latent_batch(self, z: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(latents (B, D) float32, whether z was one latent (D,))``; ValueError for another shape."""
+        z = np.asarray(z, dtype=np.float32)
+        single = z.ndim == 1
+        z2 = z[None] if single else z
+        if z2.ndim != 2 or z2.shape[1] != self.latent_dim:
+            raise ValueError(f"z has shape {z.shape}, expected ({self.latent_dim},) or (B, {self.latent_dim})")
+        return z2, single
+
     @torch.inference_mode()
     def decode_numpy(
         self, z: np.ndarray, modalities: Sequence[str] | None = None, *, batch_size: int = 64
@@ -191,11 +200,7 @@ class MultimodalModel(nn.Module):
 
         Returns ``{"ecg": (B, 12, 600), "mri": (B, 50, 96, 96)}`` (no batch axis for a 1-D ``z``).
         """
-        z = np.asarray(z, dtype=np.float32)
-        single = z.ndim == 1
-        z2 = z[None] if single else z
-        if z2.ndim != 2 or z2.shape[1] != self.latent_dim:
-            raise ValueError(f"z has shape {z.shape}, expected ({self.latent_dim},) or (B, {self.latent_dim})")
+        z2, single = self.latent_batch(z)
         parts: dict[str, list[np.ndarray]] = {}
         for start in range(0, len(z2), batch_size):
             for m, y in self.decode(torch.from_numpy(z2[start : start + batch_size]), modalities).items():

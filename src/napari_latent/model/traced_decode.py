@@ -37,14 +37,10 @@ def decode_traced(model: Any, z: np.ndarray) -> dict[str, np.ndarray]:
     """
     import torch
 
-    z = np.asarray(z, dtype=np.float32)
-    single = z.ndim == 1
-    z2 = z[None] if single else z
-    if z2.ndim != 2 or z2.shape[1] != model.latent_dim:
-        raise ValueError(f"z has shape {z.shape}, expected ({model.latent_dim},) or (B, {model.latent_dim})")
+    z2, single = model.latent_batch(z)
     traced = _trace_for(model, len(z2))
     if traced is None:
-        return model.decode_numpy(z)
+        return model.decode_numpy(z2[0] if single else z2)
     with torch.inference_mode():
         outputs = traced(torch.from_numpy(np.ascontiguousarray(z2)).to(model.device))
     out = {m: y.float().cpu().numpy() for m, y in zip(model.modalities, outputs, strict=True)}

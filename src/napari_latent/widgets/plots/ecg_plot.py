@@ -233,7 +233,6 @@ class EcgPlot(QWidget):
         self._legend_key: tuple = ()
         self._median_mode: Mode = "median"
         self._minor_alpha = 1.0
-        self._smooth = True  # until a draw tells the renderer
         self._renderer_asked = 0
         self._renderer: str | None = None
         self._canvas = scene.SceneCanvas(keys=None, bgcolor=_PAPER, size=(900, 560))
@@ -383,8 +382,8 @@ class EcgPlot(QWidget):
 
     @property
     def smooth(self) -> bool:
-        """Whether traces are antialiased (False on a software OpenGL renderer)."""
-        return self._smooth
+        """Whether traces are antialiased (False on a software OpenGL renderer, once it is known)."""
+        return not any(name in (self._renderer or "").lower() for name in SOFTWARE_RENDERERS)
 
     def _check_renderer(self, _event=None) -> None:
         """At a draw on screen (its GL context is current): crisp traces on a software renderer."""
@@ -399,8 +398,7 @@ class EcgPlot(QWidget):
             self._canvas.events.draw.disconnect(self._check_renderer)
         if renderer:
             self._renderer = str(renderer)
-        if renderer and any(name in str(renderer).lower() for name in SOFTWARE_RENDERERS):
-            self._smooth = False
+        if not self.smooth:
             for trace in self._traces.values():
                 trace.visual.antialias = False
             self._canvas.update()
@@ -413,7 +411,7 @@ class EcgPlot(QWidget):
             free = [c for c in _PALETTE if Color(c).hex not in used]
             color = free[0] if free else _PALETTE[len(self._traces) % len(_PALETTE)]
         visual = scene.visuals.Line(
-            connect=_LAYOUTS[self._mode].connect, color=Color(color), antialias=self._smooth,
+            connect=_LAYOUTS[self._mode].connect, color=Color(color), antialias=self.smooth,
             parent=self._view.scene,
         )  # fmt: skip
         visual.set_gl_state("translucent", depth_test=False)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from qtpy.QtCore import QEvent, QObject, Signal
 
+from .._qt.canvas_text import canvas_text
 from .._qt.notify import notify_error
 from .._qt.worker import start_worker
 from .explorer_launcher import DEMO, open_store_in_viewer
@@ -78,7 +79,7 @@ class DemoStart(QObject):
         self.error: BaseException | None = None
         self._progress = progress
         self._stop = threading.Event()
-        self.overlay = viewer.canvas.overlays["text"] if hasattr(viewer, "canvas") else viewer.text_overlay
+        self.overlay = canvas_text(viewer)
         self.overlay.visible, self.overlay.position, self.overlay.font_size = True, "middle_center", 16
         self.overlay.text = PREPARING
         qt_window = _qt_window(viewer)

@@ -19,6 +19,7 @@ import numpy as np
 from qtpy.QtCore import Signal
 from qtpy.QtWidgets import QLabel
 
+from .._qt.canvas_text import canvas_text
 from .._qt.worker import start_worker
 
 __all__ = ["TypicalityBadge", "assess_cine_layer", "explorer_model", "verdict"]
@@ -132,11 +133,6 @@ def assess_cine_layer(viewer: Any, series: Any, name: str) -> Any:
     return start_worker(work, returned=done, error_prefix=f"Could not judge how typical {name} is")
 
 
-def _text_overlay(viewer: Any) -> Any:
-    canvas = getattr(viewer, "canvas", None)
-    return canvas.overlays["text"] if canvas is not None else viewer.text_overlay
-
-
 def _follow_active_layer(viewer: Any) -> None:
     """Update the canvas line whenever another layer becomes active (connected once per viewer)."""
     model = getattr(viewer, "__wrapped__", viewer)
@@ -152,7 +148,7 @@ _following: weakref.WeakSet = weakref.WeakSet()
 
 def _show_active(viewer: Any) -> None:
     """Show the active layer's verdict on the canvas when it is atypical; else hide our line."""
-    overlay = _text_overlay(viewer)
+    overlay = canvas_text(viewer)
     layer = viewer.layers.selection.active
     info = layer.metadata.get("typicality") if layer is not None else None
     if info and not info.get("typical", True):
